@@ -1,0 +1,396 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/y"
+)
+
+// Badger is the production Engine: one Badger database per node holding
+// every local vnode, keyed as described in keys.go.
+type Badger struct {
+	cfg Config
+	db  *badger.DB
+	gc  *groupCommit // nil unless cfg.Sync == SyncInterval
+	// syncer makes writes durable without SyncWrites; nil under SyncAlways.
+	syncer *badgerSyncer
+
+	// mu guards closed; inflight counts calls in progress so that Close
+	// waits for them before closing the database under them. A call joins
+	// inflight under mu and leaves without it, so a callback of Iterate may
+	// call the engine while Close waits without deadlocking.
+	mu       sync.RWMutex
+	closed   bool
+	inflight sync.WaitGroup
+
+	// dropMu makes writes wait while DropPrefix runs: Badger itself would
+	// fail them with ErrBlockedWrites.
+	dropMu sync.RWMutex
+}
+
+var _ Engine = (*Badger)(nil)
+
+// OpenBadger opens (creating if needed) the database under cfg.Dir.
+//
+// The policy maps onto Badger as follows. SyncAlways sets SyncWrites, so a
+// write returns after its value log and WAL are fsynced. SyncInterval and
+// SyncNone leave SyncWrites off; under SyncInterval a goroutine on cfg.Clock
+// syncs every cfg.SyncInterval and releases WaitDurable callers. That sync
+// is db.Sync plus the files db.Sync misses (see badgerSyncer).
+// Block checksums are verified when a block is read from disk and value
+// checksums when a value is read from the value log. A damaged value-log
+// entry makes the read fail with ErrCorrupt (logged with the key). A damaged
+// table block is different: Badger's table iterators keep the checksum
+// error to themselves, so the keys in that block read as missing (or as
+// an older version held in a deeper level) until read repair or
+// anti-entropy rewrites them from a replica; the damaged bytes themselves
+// are never returned.
+func OpenBadger(cfg Config) (*Badger, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Dir == "" {
+		return nil, errors.New("store: Config.Dir is required for Badger")
+	}
+	opts := badger.DefaultOptions(cfg.Dir).
+		WithSyncWrites(cfg.Sync == SyncAlways).
+		// Not WithLoggingLevel: it replaces the logger with Badger's own.
+		WithLogger(badgerLogger{cfg.Logger}).
+		WithMemTableSize(cfg.MemTableSize).
+		WithNumMemtables(cfg.NumMemtables).
+		WithBlockCacheSize(cfg.BlockCacheSize).
+		WithValueLogFileSize(cfg.ValueLogFileSize).
+		WithValueThreshold(cfg.ValueThreshold).
+		// Transactions here never read, so there is nothing to conflict;
+		// per-key ordering is the node's job.
+		WithDetectConflicts(false).
+		// Badger's metrics are process-global expvars.
+		WithMetricsEnabled(false).
+		WithChecksumVerificationMode(options.OnBlockRead).
+		WithVerifyValueChecksum(true)
+	if cfg.BlockCacheSize == 0 {
+		opts = opts.WithCompression(options.None)
+	}
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: open badger in %s: %w", cfg.Dir, err)
+	}
+	b := &Badger{cfg: cfg, db: db}
+	if cfg.Sync != SyncAlways {
+		b.syncer = newBadgerSyncer(db, cfg.Dir)
+	}
+	if cfg.Sync == SyncInterval {
+		b.gc = newGroupCommit(cfg.Clock, cfg.SyncInterval, b.syncer.sync, cfg.Logger)
+	}
+	return b, nil
+}
+
+// enter registers a call, or returns ErrClosed. Pair with exit.
+func (b *Badger) enter() error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	b.inflight.Add(1)
+	return nil
+}
+
+func (b *Badger) exit() { b.inflight.Done() }
+
+// Get implements Engine.
+func (b *Badger) Get(p Partition, key []byte) ([]byte, error) {
+	if err := checkKey(p, key); err != nil {
+		return nil, err
+	}
+	if err := b.enter(); err != nil {
+		return nil, err
+	}
+	defer b.exit()
+	var v []byte
+	err := b.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(encodeKey(p, key))
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		if err == nil && lostValue(item, v) {
+			err = errLostValue
+		}
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, b.readError("get", p, key, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// Put implements Engine.
+func (b *Badger) Put(p Partition, key, value []byte) error {
+	return b.Write([]Op{{Partition: p, Key: key, Value: value}})
+}
+
+// Delete implements Engine.
+func (b *Badger) Delete(p Partition, key []byte) error {
+	return b.Write([]Op{{Partition: p, Key: key, Delete: true}})
+}
+
+// Write implements Engine with one Badger transaction.
+func (b *Badger) Write(batch []Op) error {
+	if err := checkBatch(batch, b.cfg.MemTableSize, b.cfg.ValueThreshold); err != nil {
+		return err
+	}
+	if err := b.enter(); err != nil {
+		return err
+	}
+	defer b.exit()
+	b.dropMu.RLock()
+	defer b.dropMu.RUnlock()
+	err := b.db.Update(func(txn *badger.Txn) error {
+		for i := range batch {
+			op := &batch[i]
+			k := encodeKey(op.Partition, op.Key)
+			var err error
+			if op.Delete {
+				err = txn.Delete(k)
+			} else {
+				err = txn.Set(k, op.Value)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("%w: %v", ErrBatchTooLarge, err)
+	}
+	if err != nil {
+		return fmt.Errorf("store: write %d ops: %w", len(batch), err)
+	}
+	if b.gc != nil {
+		b.gc.noteWrite()
+	}
+	return nil
+}
+
+// Iterate implements Engine with a prefix iterator in a read transaction.
+func (b *Badger) Iterate(p Partition, prefix []byte, fn func(key, value []byte) error) error {
+	if err := b.enter(); err != nil {
+		return err
+	}
+	defer b.exit()
+	pfx := encodeKey(p, prefix)
+	return b.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = pfx
+		// Values are read one at a time in the callback, without copies.
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(pfx); it.ValidForPrefix(pfx); it.Next() {
+			item := it.Item()
+			k := item.Key()[partitionLen:]
+			k = k[:len(k):len(k)]
+			var ferr error
+			err := item.Value(func(v []byte) error {
+				if lostValue(item, v) {
+					return errLostValue
+				}
+				ferr = fn(k, v[:len(v):len(v)])
+				return nil
+			})
+			if err != nil {
+				return b.readError("iterate", p, k, err)
+			}
+			if errors.Is(ferr, ErrStop) {
+				return nil
+			}
+			if ferr != nil {
+				return ferr
+			}
+		}
+		return nil
+	})
+}
+
+// DropPartition implements Engine with Badger's DropPrefix, which reclaims
+// the space at once. While it runs (it flushes the memtables and rewrites
+// the tables that hold the partition: from milliseconds to seconds with the
+// size of the database) every write to the engine waits.
+func (b *Badger) DropPartition(p Partition) error {
+	if err := b.enter(); err != nil {
+		return err
+	}
+	defer b.exit()
+	b.dropMu.Lock()
+	defer b.dropMu.Unlock()
+	if err := b.db.DropPrefix(partitionPrefix(p)); err != nil {
+		return fmt.Errorf("store: drop partition %d: %w", p, err)
+	}
+	if b.gc != nil {
+		b.gc.noteWrite()
+	}
+	return nil
+}
+
+// Sync implements Engine. Under SyncInterval it is a group commit, so it
+// also releases the WaitDurable callers.
+func (b *Badger) Sync() error {
+	if err := b.enter(); err != nil {
+		return err
+	}
+	defer b.exit()
+	var err error
+	switch {
+	case b.gc != nil:
+		err = b.gc.commit()
+	case b.syncer != nil:
+		err = b.syncer.sync()
+	default:
+		err = b.db.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("store: sync: %w", err)
+	}
+	return nil
+}
+
+// WaitDurable implements Engine.
+func (b *Badger) WaitDurable(ctx context.Context) error {
+	b.mu.RLock()
+	closed := b.closed
+	b.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	if b.gc == nil {
+		return nil
+	}
+	return b.gc.wait(ctx)
+}
+
+// Close implements Engine. It waits for calls in progress, makes every write
+// durable, releases WaitDurable callers and closes the database.
+func (b *Badger) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return ErrClosed
+	}
+	b.closed = true
+	b.mu.Unlock()
+	b.inflight.Wait()
+	var errs []error
+	if b.gc != nil {
+		if err := b.gc.close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: final group commit: %w", err))
+		}
+	} else if b.syncer != nil {
+		if err := b.syncer.sync(); err != nil {
+			errs = append(errs, fmt.Errorf("store: sync before close: %w", err))
+		}
+	}
+	if err := b.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("store: close badger: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// RunGC rewrites value-log files in which at least discardRatio (0 < r < 1;
+// 0.5 is usual) of the data is stale, until none is left. Only values of
+// ValueThreshold bytes or more live in the value log, so with the default
+// threshold this is rarely needed; a node may call it on a slow schedule.
+func (b *Badger) RunGC(discardRatio float64) error {
+	if err := b.enter(); err != nil {
+		return err
+	}
+	defer b.exit()
+	for {
+		err := b.db.RunValueLogGC(discardRatio)
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, badger.ErrNoRewrite), errors.Is(err, badger.ErrRejected):
+			return nil
+		default:
+			return fmt.Errorf("store: value log gc: %w", err)
+		}
+	}
+}
+
+// Stats returns approximate figures for monitoring.
+func (b *Badger) Stats() (Stats, error) {
+	if err := b.enter(); err != nil {
+		return Stats{}, err
+	}
+	defer b.exit()
+	var s Stats
+	for _, t := range b.db.Tables() {
+		s.Keys += int64(t.KeyCount)
+	}
+	entries, err := os.ReadDir(b.cfg.Dir)
+	if err != nil {
+		return s, fmt.Errorf("store: stats: %w", err)
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			s.Bytes += info.Size()
+		}
+	}
+	return s, nil
+}
+
+// readError maps a Badger read error. A checksum mismatch is logged with
+// the key and reported as ErrCorrupt: the bytes are damaged and must come
+// from a replica instead.
+func (b *Badger) readError(op string, p Partition, key []byte, err error) error {
+	if errors.Is(err, errLostValue) || isChecksumError(err) {
+		b.cfg.Logger.Error("store: corrupt data on read", "op", op, "partition", p, "key", printableKey(key), "err", err)
+		return fmt.Errorf("%w: %s partition %d key %s: %v", ErrCorrupt, op, p, printableKey(key), err)
+	}
+	return fmt.Errorf("store: %s partition %d key %s: %w", op, p, printableKey(key), err)
+}
+
+// errLostValue stands for a value Badger failed to read from its value log.
+var errLostValue = errors.New("badger could not read the value from the value log (see its log)")
+
+// lostValue reports whether Badger handed back v in place of a value it
+// could not read. When a read from the value log fails (a checksum
+// mismatch, a truncated file) Badger logs the error and returns an empty
+// value with no error (Item.yieldItemValue). The item still knows the
+// stored length: exact for a value in the tree, within a few bytes of the
+// header for one in the value log, which is at least ValueThreshold (≥ 64)
+// bytes long, so a real empty value has ValueSize 0.
+func lostValue(item *badger.Item, v []byte) bool {
+	return len(v) == 0 && item.ValueSize() > 0
+}
+
+// isChecksumError recognises y.ErrChecksumMismatch. Badger flattens its
+// error chains (y.Wrap formats with %+v outside debug builds), so only the
+// text is left to go by.
+func isChecksumError(err error) bool {
+	return strings.Contains(err.Error(), y.ErrChecksumMismatch.Error())
+}
+
+// printableKey quotes a key for messages, cut to a readable length.
+func printableKey(key []byte) string {
+	const max = 64
+	if len(key) > max {
+		return fmt.Sprintf("%q…(%d bytes)", key[:max], len(key))
+	}
+	return fmt.Sprintf("%q", key)
+}

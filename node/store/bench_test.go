@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Benchmarks run on DefaultConfig (a node's sizes) with 16 concurrent
+// writers, as a loaded node would have.
+//
+//	go test -run '^$' -bench . -benchtime 2s ./node/store/
+
+const benchWriters = 16
+
+func benchParallelism() int {
+	return max(1, benchWriters/runtime.GOMAXPROCS(0))
+}
+
+func openBenchBadger(b *testing.B, policy SyncPolicy) *Badger {
+	b.Helper()
+	cfg := DefaultConfig()
+	cfg.Sync = policy
+	return openBenchBadgerConfig(b, cfg)
+}
+
+func openBenchBadgerConfig(b *testing.B, cfg Config) *Badger {
+	b.Helper()
+	cfg.Dir = b.TempDir()
+	e, err := OpenBadger(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+// benchKey writes the i-th key, spread over 64 partitions.
+func benchKey(buf []byte, i uint64) (Partition, []byte) {
+	buf = binary.BigEndian.AppendUint64(buf[:0], i*0x9E3779B97F4A7C15)
+	return Partition(i % 64), buf
+}
+
+func benchPut(b *testing.B, e Engine, durable bool) {
+	value := make([]byte, 100)
+	var next atomic.Uint64
+	ctx := context.Background()
+	b.SetParallelism(benchParallelism())
+	b.SetBytes(int64(len(value)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var kb []byte
+		for pb.Next() {
+			p, k := benchKey(kb, next.Add(1))
+			if err := e.Put(p, k, value); err != nil {
+				b.Error(err)
+				return
+			}
+			if durable {
+				if err := e.WaitDurable(ctx); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkBadgerPut: 100-byte values, 16 writers, per policy. Under
+// interval and none the write returns before any fsync.
+func BenchmarkBadgerPut(b *testing.B) {
+	for _, policy := range []SyncPolicy{SyncAlways, SyncInterval, SyncNone} {
+		b.Run(policy.String(), func(b *testing.B) {
+			benchPut(b, openBenchBadger(b, policy), false)
+		})
+	}
+}
+
+// BenchmarkBadgerPutDurable: each writer waits for its write to be durable
+// before the next, as a DW request does. Under always that is the Put
+// itself; under interval it is the next group commit. The 16 writers fall
+// into step with the commits, so each waits a whole interval: ns/op is
+// about interval/16.
+func BenchmarkBadgerPutDurable(b *testing.B) {
+	b.Run("always", func(b *testing.B) {
+		benchPut(b, openBenchBadger(b, SyncAlways), true)
+	})
+	for _, d := range []time.Duration{time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond} {
+		b.Run("interval-"+d.String(), func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.SyncInterval = d
+			benchPut(b, openBenchBadgerConfig(b, cfg), true)
+		})
+	}
+}
+
+// BenchmarkBadgerPutWhileCommitting: writes that do not wait, with group
+// commits running underneath at a given interval: what frequent fsyncs cost
+// the rest of the write path.
+func BenchmarkBadgerPutWhileCommitting(b *testing.B) {
+	for _, d := range []time.Duration{time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond} {
+		b.Run("interval-"+d.String(), func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.SyncInterval = d
+			benchPut(b, openBenchBadgerConfig(b, cfg), false)
+		})
+	}
+}
+
+func BenchmarkBadgerGet(b *testing.B) {
+	const keys = 100_000
+	e := openBenchBadger(b, SyncNone)
+	value := make([]byte, 100)
+	batch := make([]Op, 0, 1000)
+	for i := range uint64(keys) {
+		p, k := benchKey(nil, i)
+		batch = append(batch, Op{Partition: p, Key: k, Value: value})
+		if len(batch) == cap(batch) {
+			if err := e.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	b.SetParallelism(benchParallelism())
+	b.ResetTimer()
+	var seed atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		rng := rand.New(rand.NewSource(seed.Add(1)))
+		var kb []byte
+		for pb.Next() {
+			p, k := benchKey(kb, uint64(rng.Intn(keys)))
+			if _, err := e.Get(p, k); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkFsync prices one fsync, serially, three ways: a bare write+fsync
+// of a file, a Badger Put under SyncWrites, and a Badger Put followed by
+// db.Sync (what a group commit costs when it has one write to cover).
+func BenchmarkFsync(b *testing.B) {
+	value := make([]byte, 100)
+	b.Run("file", func(b *testing.B) {
+		f, err := os.Create(filepath.Join(b.TempDir(), "f"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		for b.Loop() {
+			if _, err := f.Write(value); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Sync(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("badger-syncwrites", func(b *testing.B) {
+		e := openBenchBadger(b, SyncAlways)
+		var i uint64
+		for b.Loop() {
+			i++
+			p, k := benchKey(nil, i)
+			if err := e.Put(p, k, value); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("badger-put-then-sync", func(b *testing.B) {
+		e := openBenchBadger(b, SyncNone)
+		var i uint64
+		for b.Loop() {
+			i++
+			p, k := benchKey(nil, i)
+			if err := e.Put(p, k, value); err != nil {
+				b.Fatal(err)
+			}
+			if err := e.Sync(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkMemPut(b *testing.B) {
+	benchPut(b, NewMem(), false)
+}

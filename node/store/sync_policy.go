@@ -1,0 +1,64 @@
+package store
+
+import "fmt"
+
+// SyncPolicy says when an engine's writes reach stable storage.
+type SyncPolicy int
+
+const (
+	// SyncAlways fsyncs before a write returns (Badger's SyncWrites).
+	// Badger gathers concurrent writers into one value-log fsync, but it
+	// syncs each transaction's memtable WAL in turn on its single write
+	// goroutine, so under concurrency a write waits for one fsync per
+	// writer ahead of it: see DefaultConfig for figures.
+	SyncAlways SyncPolicy = iota
+	// SyncInterval (group commit) returns writes unsynced and fsyncs
+	// everything written so far every Config.SyncInterval. A power loss
+	// loses at most the last interval; WaitDurable waits for the next
+	// commit, so a DW quorum costs at most one interval of latency.
+	SyncInterval
+	// SyncNone never fsyncs on its own; only Sync and Close do. Data in the
+	// OS page cache survives a crash of the process (kill -9) but not of
+	// the machine. WaitDurable returns at once and promises nothing.
+	SyncNone
+)
+
+var syncPolicyNames = [...]string{SyncAlways: "always", SyncInterval: "interval", SyncNone: "none"}
+
+// String returns "always", "interval" or "none".
+func (s SyncPolicy) String() string {
+	if s < 0 || int(s) >= len(syncPolicyNames) {
+		return fmt.Sprintf("SyncPolicy(%d)", int(s))
+	}
+	return syncPolicyNames[s]
+}
+
+// ParseSyncPolicy parses "always", "interval" or "none".
+func ParseSyncPolicy(s string) (SyncPolicy, error) {
+	for i, name := range syncPolicyNames {
+		if s == name {
+			return SyncPolicy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("store: unknown sync policy %q (want always, interval or none)", s)
+}
+
+func (s SyncPolicy) valid() bool { return s >= 0 && int(s) < len(syncPolicyNames) }
+
+// MarshalText implements encoding.TextMarshaler (for flag.TextVar, JSON).
+func (s SyncPolicy) MarshalText() ([]byte, error) {
+	if !s.valid() {
+		return nil, fmt.Errorf("store: invalid sync policy %d", int(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *SyncPolicy) UnmarshalText(b []byte) error {
+	p, err := ParseSyncPolicy(string(b))
+	if err != nil {
+		return err
+	}
+	*s = p
+	return nil
+}
