@@ -1,0 +1,91 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cairnkv/cairn/clock"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config holds a node's settings. Start from DefaultConfig.
+type Config struct {
+	// NodeID names this node; vnode actors are "<NodeID>/<partition>".
+	// It must be persisted with the data: a node that loses its data must
+	// come back under a new id so that it never reuses a clock counter.
+	NodeID string
+	// RingSize is the number of partitions (a power of two), fixed when the
+	// cluster is created.
+	RingSize int
+	// Props are the properties of the default bucket type.
+	Props Props
+	// Types are further bucket types and their properties, fixed for the
+	// node's life. (The metadata plane will make bucket types a cluster-wide,
+	// changeable setting; until then they come from configuration.)
+	Types map[string]Props
+	// MaxObjectSize bounds a value; larger puts fail with ErrTooLarge.
+	MaxObjectSize int64
+	// RequestTimeout bounds one coordinated request when the caller's
+	// context has no earlier deadline.
+	RequestTimeout time.Duration
+	// SyncPolicy is reported in stats (the engine enforces it).
+	SyncPolicy string
+
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	Registry prometheus.Registerer // may be nil: no metrics exported
+}
+
+// DefaultConfig returns production defaults; NodeID must still be set.
+func DefaultConfig() Config {
+	return Config{
+		RingSize:       64,
+		Props:          DefaultProps(),
+		MaxObjectSize:  50 << 20,
+		RequestTimeout: 10 * time.Second,
+		Clock:          clock.Real{},
+		Logger:         slog.Default(),
+	}
+}
+
+// DefaultLocalConfig is DefaultConfig tuned for tests: a small ring and a
+// short timeout.
+func DefaultLocalConfig(nodeID string) Config {
+	c := DefaultConfig()
+	c.NodeID = nodeID
+	c.RingSize = 16
+	c.RequestTimeout = 5 * time.Second
+	return c
+}
+
+// Validate reports the first invalid setting.
+func (c Config) Validate() error {
+	switch {
+	case c.NodeID == "":
+		return errors.New("node: config: empty NodeID")
+	case c.RingSize < 1 || c.RingSize&(c.RingSize-1) != 0:
+		return fmt.Errorf("node: config: ring size %d is not a power of two", c.RingSize)
+	case c.MaxObjectSize <= 0:
+		return fmt.Errorf("node: config: max object size must be positive")
+	case c.RequestTimeout <= 0:
+		return fmt.Errorf("node: config: request timeout must be positive")
+	case c.Clock == nil:
+		return errors.New("node: config: nil Clock")
+	case c.Logger == nil:
+		return errors.New("node: config: nil Logger")
+	}
+	if err := c.Props.Validate(); err != nil {
+		return fmt.Errorf("node: config: default props: %w", err)
+	}
+	for name, p := range c.Types {
+		if name == "" || name == DefaultType || len(name) > MaxTypeLen {
+			return fmt.Errorf("node: config: bad bucket type name %q", name)
+		}
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("node: config: bucket type %q: %w", name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,24 @@
+package node
+
+import "errors"
+
+// Errors returned by the coordinator. The HTTP API maps each to a status.
+var (
+	// ErrNotFound: no replica holds a live value for the key. A tombstone
+	// may still be returned alongside it so its context can be used.
+	ErrNotFound = errors.New("node: not found")
+	// ErrQuorumNotMet: fewer replicas answered than the request demanded.
+	ErrQuorumNotMet = errors.New("node: quorum not met")
+	// ErrQuorumTooLarge: a requested r/w/pr/pw/dw/rw exceeds n_val.
+	ErrQuorumTooLarge = errors.New("node: quorum exceeds n_val")
+	// ErrBadProps: bucket properties that fail validation.
+	ErrBadProps = errors.New("node: invalid bucket properties")
+	// ErrUnknownBucketType: the bucket type does not exist.
+	ErrUnknownBucketType = errors.New("node: unknown bucket type")
+	// ErrTooLarge: the object exceeds the configured maximum size.
+	ErrTooLarge = errors.New("node: object too large")
+	// ErrBadRequest: a malformed location or option.
+	ErrBadRequest = errors.New("node: bad request")
+	// ErrClosed: the node is shutting down.
+	ErrClosed = errors.New("node: closed")
+)

@@ -1,0 +1,178 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/ring"
+)
+
+// getReply is one vnode's answer to a get.
+type getReply struct {
+	vn      ring.VNode
+	primary bool
+	obj     *object.Object // nil: the vnode holds nothing (or failed)
+	err     error
+}
+
+// getQuorum holds the resolved quorums of one get.
+type getQuorum struct {
+	n, r, pr    int
+	notfoundOK  bool
+	basicQuorum bool
+}
+
+func (n *Node) getQuorum(p Props, opts GetOptions) (getQuorum, error) {
+	q := getQuorum{n: p.NVal, notfoundOK: p.NotFoundOK, basicQuorum: p.BasicQuorum}
+	var err error
+	if q.r, err = opts.R.Resolve(p.NVal, p.R); err != nil {
+		return q, fmt.Errorf("r: %w", err)
+	}
+	if q.pr, err = opts.PR.Resolve(p.NVal, p.PR); err != nil {
+		return q, fmt.Errorf("pr: %w", err)
+	}
+	q.r = max(q.r, 1)
+	if opts.NotFoundOK != nil {
+		q.notfoundOK = *opts.NotFoundOK
+	}
+	if opts.BasicQuorum != nil {
+		q.basicQuorum = *opts.BasicQuorum
+	}
+	return q, nil
+}
+
+// Get implements KV. It asks every replica of the preference list, answers
+// after r of them (pr of them primaries) with the merge of what they hold,
+// and once all have replied repairs those that were stale, missing or
+// corrupt (read repair).
+func (n *Node) Get(ctx context.Context, loc Location, opts GetOptions) (*object.Object, error) {
+	start := n.cfg.Clock.Now()
+	props, err := n.begin(loc)
+	if err != nil {
+		return nil, err
+	}
+	q, err := n.getQuorum(props, opts)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := n.get(ctx, loc, q)
+	n.metrics.observeGet(n.cfg.Clock.Since(start), obj, err)
+	return obj, err
+}
+
+// get runs the quorum read; Delete uses it too.
+func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Object, error) {
+	key := loc.Bytes()
+	pl := n.Ring().Preflist(key, q.n)
+	// A collector outlives the request: it gathers every reply, forwards
+	// each to the request, then runs read repair over all of them.
+	forward := make(chan getReply, len(pl))
+	n.spawn(func(bctx context.Context) {
+		replies := make(chan getReply, len(pl))
+		for _, vn := range pl {
+			go func() {
+				obj, err := n.replicas.GetReplica(bctx, vn, key)
+				replies <- getReply{vn: vn, primary: true, obj: obj, err: err}
+			}()
+		}
+		all := make([]getReply, 0, len(pl))
+		for range pl {
+			r := <-replies
+			forward <- r
+			all = append(all, r)
+		}
+		n.readRepair(bctx, key, all)
+	})
+
+	ctx, cancel := n.requestContext(ctx)
+	defer cancel()
+	var (
+		merged                   *object.Object
+		ok, okPrimary, notfounds int
+		errs                     []string
+		seen                     int
+	)
+	for seen < len(pl) {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d of %d replicas answered before %v", ErrQuorumNotMet, q.r, q.pr, ok, len(pl), ctx.Err())
+		case rep := <-forward:
+			seen++
+			switch {
+			case rep.err != nil:
+				errs = append(errs, rep.err.Error())
+			case rep.obj == nil || rep.obj.IsEmpty():
+				notfounds++
+				if q.notfoundOK {
+					ok++
+					if rep.primary {
+						okPrimary++
+					}
+				}
+			default:
+				merged = object.Sync(merged, rep.obj)
+				ok++
+				if rep.primary {
+					okPrimary++
+				}
+			}
+		}
+		if ok >= q.r && okPrimary >= q.pr {
+			return found(merged)
+		}
+		failed := seen - ok
+		left := len(pl) - seen
+		if ok+left < q.r || okPrimary+left < q.pr || (q.basicQuorum && failed >= q.n/2+1) {
+			if len(errs) == 0 && merged == nil {
+				// Every failure was a notfound: the key does not exist.
+				return nil, ErrNotFound
+			}
+			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d replied (%d primaries), %d notfound, errors: %s",
+				ErrQuorumNotMet, q.r, q.pr, ok, okPrimary, notfounds, strings.Join(errs, "; "))
+		}
+	}
+	return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d replied", ErrQuorumNotMet, q.r, q.pr, ok)
+}
+
+// found turns a merged read into Get's result: no value or only
+// tombstones is ErrNotFound, with the tombstone returned for its context.
+func found(merged *object.Object) (*object.Object, error) {
+	if merged == nil || merged.IsEmpty() {
+		return nil, ErrNotFound
+	}
+	if merged.IsTombstone() {
+		return merged, ErrNotFound
+	}
+	return merged, nil
+}
+
+// readRepair pushes the merge of every reply to each replica that answered
+// with less: nothing, an older version, or a corrupt value. Replicas that
+// failed for another reason (unreachable, timed out) are left to hinted
+// handoff and anti-entropy.
+func (n *Node) readRepair(ctx context.Context, key []byte, all []getReply) {
+	var merged *object.Object
+	for _, r := range all {
+		if r.err == nil && r.obj != nil {
+			merged = object.Sync(merged, r.obj)
+		}
+	}
+	if merged == nil || merged.IsEmpty() {
+		return
+	}
+	for _, r := range all {
+		stale := r.err == nil && (r.obj == nil || !r.obj.Descends(merged))
+		corrupt := errors.Is(r.err, object.ErrCorrupt) || errors.Is(r.err, object.ErrVersion)
+		if !stale && !corrupt {
+			continue
+		}
+		if _, err := n.replicas.PutReplica(ctx, r.vn, key, merged, false); err != nil {
+			n.log.Warn("read repair failed", "vnode", r.vn.Partition, "err", err)
+			continue
+		}
+		n.metrics.readRepairs.Add(1)
+	}
+}

@@ -1,0 +1,69 @@
+package node
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/store"
+)
+
+// ListBuckets implements KV. It scans every partition this node owns, so
+// its cost grows with the number of keys stored: an operator's tool, not a
+// request path.
+func (n *Node) ListBuckets(ctx context.Context, typ string, fn func(bucket string) error) error {
+	if _, err := n.props.typeProps(typ); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	return n.scan(ctx, appendPart(nil, typ), func(loc Location, _ *object.Object) error {
+		if seen[loc.Bucket] {
+			return nil
+		}
+		seen[loc.Bucket] = true
+		return fn(loc.Bucket)
+	})
+}
+
+// ListKeys implements KV: every key of the bucket holding a live value on
+// some local replica, each once. As expensive as ListBuckets.
+func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key string) error) error {
+	if _, err := n.props.get(typ, bucket); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	return n.scan(ctx, BucketPrefix(typ, bucket), func(loc Location, obj *object.Object) error {
+		if seen[loc.Key] || obj.IsTombstone() || obj.IsEmpty() {
+			return nil
+		}
+		seen[loc.Key] = true
+		return fn(loc.Key)
+	})
+}
+
+// scan visits every stored object under prefix in every local partition.
+// Values that fail verification are skipped (and logged by the vnode).
+func (n *Node) scan(ctx context.Context, prefix []byte, fn func(Location, *object.Object) error) error {
+	for p := range n.Ring().Size() {
+		err := n.eng.Iterate(store.Partition(p), prefix, func(key, value []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			loc, err := ParseLocation(key)
+			if err != nil {
+				return nil
+			}
+			obj, err := object.Decode(value)
+			if err != nil {
+				n.metrics.corruptReads.Add(1)
+				n.log.Error("corrupt stored object skipped by listing", "partition", p, "key", loc.String(), "err", err)
+				return nil
+			}
+			return fn(loc, obj)
+		})
+		if err != nil && !errors.Is(err, store.ErrStop) {
+			return err
+		}
+	}
+	return nil
+}

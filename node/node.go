@@ -1,0 +1,127 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/store"
+	"github.com/cairnkv/cairn/ring"
+)
+
+// Node is one cairn node. Create it with New; it is safe for concurrent use.
+type Node struct {
+	cfg      Config
+	log      *slog.Logger
+	eng      store.Engine
+	local    *vnodes
+	replicas Replicas
+	ring     atomic.Pointer[ring.Ring]
+	props    *propsStore
+	metrics  *metrics
+
+	// ctx outlives requests: replica calls that continue after a request
+	// has answered (the rest of a get, read repair) run under it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
+	closed atomic.Bool
+}
+
+var _ KV = (*Node)(nil)
+
+// New starts a node of a one-member cluster over eng: the node owns every
+// partition and stores each key in the n_val vnodes of its preference list.
+// The node does not own eng; the caller closes it after Close.
+func New(cfg Config, eng store.Engine) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rcfg := ring.DefaultConfig()
+	rcfg.Size = cfg.RingSize
+	r, err := ring.Claim(rcfg, nil, []string{cfg.NodeID}, cfg.Props.NVal)
+	if err != nil {
+		return nil, fmt.Errorf("node: claim: %w", err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), eng: eng}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.metrics = newMetrics(cfg)
+	n.local = newVNodes(eng, n.log, &n.metrics.corruptReads)
+	n.replicas = n.local
+	n.ring.Store(r)
+	n.props, err = loadProps(eng, cfg.Props, cfg.Types)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Registry != nil {
+		if err := cfg.Registry.Register(n.metrics); err != nil {
+			return nil, fmt.Errorf("node: register metrics: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// ID returns the node's id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Ring returns the ring the node routes by.
+func (n *Node) Ring() *ring.Ring { return n.ring.Load() }
+
+// Close stops accepting requests and waits for background replica work
+// (the tail of gets, read repair) to finish. It does not close the engine.
+func (n *Node) Close() error {
+	if n.closed.Swap(true) {
+		return nil
+	}
+	n.bg.Wait()
+	n.cancel()
+	if n.cfg.Registry != nil {
+		n.cfg.Registry.Unregister(n.metrics)
+	}
+	return nil
+}
+
+// WaitIdle blocks until every background replica call started so far (read
+// repair included) has finished. Tests use it instead of sleeping.
+func (n *Node) WaitIdle() { n.bg.Wait() }
+
+// actor is the DVV actor of a vnode: the node id and the partition.
+func actor(vn ring.VNode) object.Actor {
+	return object.Actor(fmt.Sprintf("%s/%d", vn.Node, vn.Partition))
+}
+
+// begin checks the node is open and the location valid, and returns the
+// bucket's effective properties.
+func (n *Node) begin(loc Location) (Props, error) {
+	if n.closed.Load() {
+		return Props{}, ErrClosed
+	}
+	if err := loc.Validate(); err != nil {
+		return Props{}, err
+	}
+	p, err := n.props.get(loc.Type, loc.Bucket)
+	if err == nil && p.NVal > n.Ring().Size() {
+		err = fmt.Errorf("%w: n_val %d exceeds the ring's %d partitions", ErrBadProps, p.NVal, n.Ring().Size())
+	}
+	return p, err
+}
+
+// spawn runs f in the background under the node's lifetime, bounded by the
+// request timeout.
+func (n *Node) spawn(f func(ctx context.Context)) {
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
+		defer cancel()
+		f(ctx)
+	}()
+}
+
+// requestContext bounds a request by the configured timeout.
+func (n *Node) requestContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, n.cfg.RequestTimeout)
+}

@@ -1,0 +1,119 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/store"
+	"github.com/cairnkv/cairn/ring"
+)
+
+// vnodes are this node's replicas: every partition's objects in one engine,
+// one contiguous key range per partition. They implement Replicas for
+// partitions owned locally and the coordinator's local read-modify-write.
+type vnodes struct {
+	eng     store.Engine
+	log     *slog.Logger
+	corrupt *atomic.Uint64
+	// locks serialise read-merge-write of one key on one vnode: a striped
+	// set, so memory does not grow with the number of keys.
+	locks [256]sync.Mutex
+	seed  maphash.Seed
+}
+
+var _ Replicas = (*vnodes)(nil)
+
+func newVNodes(eng store.Engine, log *slog.Logger, corrupt *atomic.Uint64) *vnodes {
+	return &vnodes{eng: eng, log: log, corrupt: corrupt, seed: maphash.MakeSeed()}
+}
+
+func (v *vnodes) lock(p int, key []byte) *sync.Mutex {
+	var h maphash.Hash
+	h.SetSeed(v.seed)
+	h.Write(key)
+	m := &v.locks[(h.Sum64()+uint64(p))%uint64(len(v.locks))]
+	m.Lock()
+	return m
+}
+
+// load reads and verifies the stored object. A value that fails
+// verification is logged with its key and returned as an error wrapping
+// object.ErrCorrupt; it is never returned as data.
+func (v *vnodes) load(p int, key []byte) (*object.Object, error) {
+	raw, err := v.eng.Get(store.Partition(p), key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("node: vnode %d: read: %w", p, err)
+	}
+	obj, err := object.Decode(raw)
+	if err != nil {
+		v.corrupt.Add(1)
+		loc, _ := ParseLocation(key)
+		v.log.Error("corrupt stored object", "partition", p, "key", loc.String(), "err", err)
+		return nil, fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)
+	}
+	return obj, nil
+}
+
+func (v *vnodes) store(p int, key []byte, obj *object.Object) error {
+	raw, err := object.Encode(obj)
+	if err != nil {
+		return fmt.Errorf("node: vnode %d: encode: %w", p, err)
+	}
+	if err := v.eng.Put(store.Partition(p), key, raw); err != nil {
+		return fmt.Errorf("node: vnode %d: write: %w", p, err)
+	}
+	return nil
+}
+
+// GetReplica implements Replicas for a local vnode.
+func (v *vnodes) GetReplica(_ context.Context, vn ring.VNode, key []byte) (*object.Object, error) {
+	return v.load(vn.Partition, key)
+}
+
+// PutReplica implements Replicas for a local vnode.
+func (v *vnodes) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error) {
+	merged, err := v.modify(ctx, vn.Partition, key, durable, func(cur *object.Object) *object.Object {
+		return object.Sync(cur, obj)
+	})
+	return merged, err
+}
+
+// modify runs a read-modify-write of key on vnode p under the key's lock. A
+// corrupt stored copy is treated as absent so that the write replaces it.
+// When f returns an object equal to the current one nothing is written.
+func (v *vnodes) modify(ctx context.Context, p int, key []byte, durable bool, f func(cur *object.Object) *object.Object) (*object.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m := v.lock(p, key)
+	cur, err := v.load(p, key)
+	if err != nil && !errors.Is(err, object.ErrCorrupt) && !errors.Is(err, object.ErrVersion) {
+		m.Unlock()
+		return nil, err
+	}
+	next := f(cur)
+	if cur == nil || !object.Equal(cur, next) {
+		err = v.store(p, key, next)
+	}
+	// The write happens under the lock; waiting for durability does not, so
+	// concurrent writers share one group commit.
+	m.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if durable {
+		if err := v.eng.WaitDurable(ctx); err != nil {
+			return nil, fmt.Errorf("node: vnode %d: sync: %w", p, err)
+		}
+	}
+	return next, nil
+}
