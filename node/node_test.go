@@ -302,7 +302,10 @@ func TestCorruptReplicaIsNeverServedAndIsRepaired(t *testing.T) {
 }
 
 func TestCorruptionWithOneReplicaIsAnError(t *testing.T) {
-	n := newTestNode(t, func(c *Config) { c.Props.NVal = 1; c.Props.R, c.Props.W, c.Props.DW, c.Props.RW = QuorumOne, QuorumOne, QuorumOne, QuorumOne })
+	n := newTestNode(t, func(c *Config) {
+		c.Props.NVal = 1
+		c.Props.R, c.Props.W, c.Props.DW, c.Props.RW = QuorumOne, QuorumOne, QuorumOne, QuorumOne
+	})
 	l := loc("k")
 	mustPut(t, n, l, "precious", object.Context{})
 	p := store.Partition(n.Ring().Preflist(l.Bytes(), 1)[0].Partition)

@@ -97,4 +97,3 @@ func (p Props) Merge(raw []byte) (Props, error) {
 var readOnlyProps = map[string]bool{"name": true, "young_vclock": true, "old_vclock": true,
 	"small_vclock": true, "big_vclock": true, "precommit": true, "postcommit": true,
 	"chash_keyfun": true, "linkfun": true, "dvv_enabled": true, "write_once": true, "type": true}
-
