@@ -18,9 +18,15 @@ import (
 type Badger struct {
 	cfg Config
 	db  *badger.DB
-	gc  *groupCommit // nil unless cfg.Sync == SyncInterval
-	// syncer makes writes durable without SyncWrites; nil under SyncAlways.
+	// gc runs the group commits: immediate under SyncAlways (every write
+	// waits for one), on a ticker under SyncInterval; nil under SyncNone.
+	gc *groupCommit
+	// syncer makes writes durable (Badger runs without SyncWrites).
 	syncer *badgerSyncer
+
+	// onApplied, if set (by tests), runs after Write has applied a batch
+	// and before it waits for the group commit.
+	onApplied func(batch []Op)
 
 	// mu guards closed; inflight counts calls in progress so that Close
 	// waits for them before closing the database under them. A call joins
@@ -39,11 +45,16 @@ var _ Engine = (*Badger)(nil)
 
 // OpenBadger opens (creating if needed) the database under cfg.Dir.
 //
-// The policy maps onto Badger as follows. SyncAlways sets SyncWrites, so a
-// write returns after its value log and WAL are fsynced. SyncInterval and
-// SyncNone leave SyncWrites off; under SyncInterval a goroutine on cfg.Clock
-// syncs every cfg.SyncInterval and releases WaitDurable callers. That sync
-// is db.Sync plus the files db.Sync misses (see badgerSyncer).
+// Badger always runs without SyncWrites: the engine does its own syncing,
+// with db.Sync plus the files db.Sync misses (see badgerSyncer), in group
+// commits (see groupCommit). Under SyncAlways every Write, Put, Delete and
+// DropPartition, once applied, waits for a group commit that began after it
+// and returns that commit's error: it returns only once fsynced, and
+// concurrent writers share fsyncs. (Badger's own SyncWrites also fsyncs
+// before returning, but syncs each transaction's WAL in turn on its one
+// write goroutine, so concurrent writers queue for one fsync each.) Under
+// SyncInterval a goroutine on cfg.Clock commits every cfg.SyncInterval and
+// releases WaitDurable callers. Under SyncNone only Sync and Close sync.
 // Block checksums are verified when a block is read from disk and value
 // checksums when a value is read from the value log. A damaged value-log
 // entry makes the read fail with ErrCorrupt (logged with the key). A damaged
@@ -60,7 +71,7 @@ func OpenBadger(cfg Config) (*Badger, error) {
 		return nil, errors.New("store: Config.Dir is required for Badger")
 	}
 	opts := badger.DefaultOptions(cfg.Dir).
-		WithSyncWrites(cfg.Sync == SyncAlways).
+		WithSyncWrites(false).
 		// Not WithLoggingLevel: it replaces the logger with Badger's own.
 		WithLogger(badgerLogger{cfg.Logger}).
 		WithMemTableSize(cfg.MemTableSize).
@@ -82,11 +93,11 @@ func OpenBadger(cfg Config) (*Badger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open badger in %s: %w", cfg.Dir, err)
 	}
-	b := &Badger{cfg: cfg, db: db}
-	if cfg.Sync != SyncAlways {
-		b.syncer = newBadgerSyncer(db, cfg.Dir)
-	}
-	if cfg.Sync == SyncInterval {
+	b := &Badger{cfg: cfg, db: db, syncer: newBadgerSyncer(db, cfg.Dir)}
+	switch cfg.Sync {
+	case SyncAlways:
+		b.gc = newImmediateCommit(b.syncer.sync, cfg.Logger)
+	case SyncInterval:
 		b.gc = newGroupCommit(cfg.Clock, cfg.SyncInterval, b.syncer.sync, cfg.Logger)
 	}
 	return b, nil
@@ -148,7 +159,10 @@ func (b *Badger) Delete(p Partition, key []byte) error {
 	return b.Write([]Op{{Partition: p, Key: key, Delete: true}})
 }
 
-// Write implements Engine with one Badger transaction.
+// Write implements Engine with one Badger transaction. Under SyncAlways it
+// then waits for a group commit that began after the transaction returned;
+// if that commit fails, Write returns its error (wrapped), and the batch,
+// although applied and visible to readers, is not known to be durable.
 func (b *Badger) Write(batch []Op) error {
 	if err := checkBatch(batch, b.cfg.MemTableSize, b.cfg.ValueThreshold); err != nil {
 		return err
@@ -157,6 +171,20 @@ func (b *Badger) Write(batch []Op) error {
 		return err
 	}
 	defer b.exit()
+	if err := b.apply(batch); err != nil {
+		return err
+	}
+	if hook := b.onApplied; hook != nil {
+		hook(batch)
+	}
+	if err := b.waitSynced(); err != nil {
+		return fmt.Errorf("store: write %d ops: %w", len(batch), err)
+	}
+	return nil
+}
+
+// apply runs batch in one transaction (without waiting for a sync).
+func (b *Badger) apply(batch []Op) error {
 	b.dropMu.RLock()
 	defer b.dropMu.RUnlock()
 	err := b.db.Update(func(txn *badger.Txn) error {
@@ -183,6 +211,23 @@ func (b *Badger) Write(batch []Op) error {
 	}
 	if b.gc != nil {
 		b.gc.noteWrite()
+	}
+	return nil
+}
+
+// waitSynced, under SyncAlways, waits for a group commit that began after
+// the caller's write returned (the caller called noteWrite before) and
+// returns its error. Under the other policies it returns nil at once.
+//
+// It runs inside enter/exit: Close waits for it, and the commit goroutine
+// keeps running until then, so the caller is always released by a commit
+// that covers its write.
+func (b *Badger) waitSynced() error {
+	if b.cfg.Sync != SyncAlways {
+		return nil
+	}
+	if err := b.gc.wait(context.Background()); err != nil {
+		return fmt.Errorf("sync: %w", err)
 	}
 	return nil
 }
@@ -236,6 +281,17 @@ func (b *Badger) DropPartition(p Partition) error {
 		return err
 	}
 	defer b.exit()
+	if err := b.dropPrefix(p); err != nil {
+		return err
+	}
+	if err := b.waitSynced(); err != nil {
+		return fmt.Errorf("store: drop partition %d: %w", p, err)
+	}
+	return nil
+}
+
+// dropPrefix runs DropPrefix while writes wait.
+func (b *Badger) dropPrefix(p Partition) error {
 	b.dropMu.Lock()
 	defer b.dropMu.Unlock()
 	if err := b.db.DropPrefix(partitionPrefix(p)); err != nil {
@@ -247,21 +303,19 @@ func (b *Badger) DropPartition(p Partition) error {
 	return nil
 }
 
-// Sync implements Engine. Under SyncInterval it is a group commit, so it
-// also releases the WaitDurable callers.
+// Sync implements Engine. Under SyncAlways and SyncInterval it is a group
+// commit, so it also releases the writers or WaitDurable callers waiting
+// for one.
 func (b *Badger) Sync() error {
 	if err := b.enter(); err != nil {
 		return err
 	}
 	defer b.exit()
 	var err error
-	switch {
-	case b.gc != nil:
+	if b.gc != nil {
 		err = b.gc.commit()
-	case b.syncer != nil:
+	} else {
 		err = b.syncer.sync()
-	default:
-		err = b.db.Sync()
 	}
 	if err != nil {
 		return fmt.Errorf("store: sync: %w", err)
@@ -269,7 +323,8 @@ func (b *Badger) Sync() error {
 	return nil
 }
 
-// WaitDurable implements Engine.
+// WaitDurable implements Engine. Under SyncAlways it returns at once:
+// every write returned durable.
 func (b *Badger) WaitDurable(ctx context.Context) error {
 	b.mu.RLock()
 	closed := b.closed
@@ -277,14 +332,17 @@ func (b *Badger) WaitDurable(ctx context.Context) error {
 	if closed {
 		return ErrClosed
 	}
-	if b.gc == nil {
+	if b.cfg.Sync != SyncInterval {
 		return nil
 	}
 	return b.gc.wait(ctx)
 }
 
-// Close implements Engine. It waits for calls in progress, makes every write
-// durable, releases WaitDurable callers and closes the database.
+// Close implements Engine. It waits for calls in progress (under SyncAlways,
+// writers waiting for a group commit are released by commits that keep
+// running until they have all returned), makes every write durable with a
+// final commit, which releases any WaitDurable caller with its result, and
+// closes the database.
 func (b *Badger) Close() error {
 	b.mu.Lock()
 	if b.closed {
@@ -299,10 +357,8 @@ func (b *Badger) Close() error {
 		if err := b.gc.close(); err != nil {
 			errs = append(errs, fmt.Errorf("store: final group commit: %w", err))
 		}
-	} else if b.syncer != nil {
-		if err := b.syncer.sync(); err != nil {
-			errs = append(errs, fmt.Errorf("store: sync before close: %w", err))
-		}
+	} else if err := b.syncer.sync(); err != nil {
+		errs = append(errs, fmt.Errorf("store: sync before close: %w", err))
 	}
 	if err := b.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store: close badger: %w", err))
@@ -320,7 +376,7 @@ func (b *Badger) RunGC(discardRatio float64) error {
 	}
 	defer b.exit()
 	for {
-		err := b.db.RunValueLogGC(discardRatio)
+		err := b.gcOneFile(discardRatio)
 		switch {
 		case err == nil:
 			continue
@@ -330,6 +386,30 @@ func (b *Badger) RunGC(discardRatio float64) error {
 			return fmt.Errorf("store: value log gc: %w", err)
 		}
 	}
+}
+
+// gcOneFile runs one round of Badger's value-log GC, which copies the live
+// values of one file to the current value log and memtable, then deletes
+// the file. Without SyncWrites Badger does not fsync the copies before the
+// deletion, so a power loss in between could lose values that were
+// durable long ago. But Badger defers the deletion while any iterator is
+// open: one held across the round and closed after a sync makes the copies
+// durable first. (If that sync fails the file is deleted all the same, and
+// the error is returned.)
+func (b *Badger) gcOneFile(discardRatio float64) error {
+	txn := b.db.NewTransaction(false)
+	defer txn.Discard()
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	pin := txn.NewIterator(opts)
+	err := b.db.RunValueLogGC(discardRatio)
+	if err == nil {
+		if serr := b.syncer.sync(); serr != nil {
+			err = fmt.Errorf("sync the rewritten values: %w", serr)
+		}
+	}
+	pin.Close() // deletes the rewritten file unless another iterator is open
+	return err
 }
 
 // Stats returns approximate figures for monitoring.

@@ -17,7 +17,8 @@ type Config struct {
 	// Sync is the durability policy; see SyncPolicy.
 	Sync SyncPolicy
 	// SyncInterval is the group-commit period under SyncInterval: the
-	// most a power loss can take and the most a WaitDurable waits.
+	// most a power loss can take and the most a WaitDurable waits. Unused
+	// under SyncAlways, whose commits follow one another with no timer.
 	SyncInterval time.Duration
 
 	// MemTableSize is the size of one Badger memtable (and of its WAL). It
@@ -42,7 +43,8 @@ type Config struct {
 
 	// Logger receives Badger's warnings and errors and the engine's own.
 	Logger *slog.Logger
-	// Clock drives the group-commit ticker (and Mem's model of it).
+	// Clock drives the group-commit ticker of SyncInterval (and Mem's
+	// model of it).
 	Clock clock.Clock
 }
 
@@ -61,15 +63,18 @@ type Config struct {
 //
 // The policy is group commit every 5 ms. Measured on the development VM
 // (ext4 on a virtio disk, 2 vCPUs; BenchmarkFsync, BenchmarkBadgerPut*, 16
-// writers, 100-byte values): one fsync costs 0.23–0.33 ms (a bare file
-// write+fsync, a Badger Put under SyncWrites, and a Put followed by a group
-// commit all fall in that range). A Put that does not wait costs 10–15 µs
-// per op under interval, the same as under none; under always it costs
-// 0.2–0.5 ms per op, because Badger syncs each transaction's WAL on its one
-// write goroutine, so 16 writers queue for 16 fsyncs. Writers that wait
-// for durability (DW) fall into step with the commits and each waits a
-// whole interval: 0.63–0.69 ms/op at 10 ms, 0.32–0.36 at 5 ms, 0.15–0.21 at
-// 2 ms, against 0.14–0.47 under always.
+// writers, 100-byte values): one fsync costs 0.2–0.33 ms (a bare file
+// write+fsync, a lone writer's Put under always, and a Put followed by a
+// group commit all fall in that range). A Put that does not wait costs
+// 7–15 µs per op under interval, about the same as under none. Under always
+// it costs 0.04–0.06 ms per op, so each of the 16 writers waits 0.6–1 ms
+// per write (it was 0.13–0.5 ms per op when always used Badger's
+// SyncWrites, which fsyncs each transaction's WAL in turn): the commits run
+// back to back and each covers the writes that returned while the previous
+// one ran, about half of the 16 writers, the others being still at their
+// next write. Writers that wait for durability (DW) under interval fall
+// into step with the commits and each waits a whole interval: 0.63–0.69
+// ms/op at 10 ms, 0.31–0.36 at 5 ms, 0.15–0.21 at 2 ms.
 //
 // Three things bound the choice. A DW write waits D/2 on average (D at
 // most) for the commit, so D is added latency on every write whose bucket
@@ -81,7 +86,10 @@ type Config struct {
 // dropped, so it degrades to continuous group commit, not to a backlog).
 // 5 ms keeps DW latency at a few milliseconds, in line with a quorum round
 // trip, without saturating slower disks. Lower it on fast NVMe if DW
-// latency matters more; raise it on spinning disks.
+// latency matters more; raise it on spinning disks. Always loses nothing on
+// power loss, and its writes wait less than DW writes under interval (two
+// fsyncs or so, see above), but every write waits, DW or not, and while
+// writes flow the disk syncs without pause.
 func DefaultConfig() Config {
 	return Config{
 		Sync:             SyncInterval,

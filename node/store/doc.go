@@ -16,8 +16,13 @@
 //     checksum one layer up (node/object), which catches what the engine
 //     cannot see; Faulty and CorruptValue exist to test that path.
 //   - Durability follows the SyncPolicy (always, interval, none), and
-//     WaitDurable tells a DW quorum when a write has reached the disk. Mem
-//     models the same policies, and Mem.Crash drops what a power loss would.
+//     WaitDurable tells a DW quorum when a write has reached the disk.
+//     Badger makes writes durable by group commit, never per write: under
+//     always each write waits for a commit that began after it, and the
+//     commits run back to back while writers wait, so concurrent writers
+//     share fsyncs; under interval a commit runs every SyncInterval and
+//     only WaitDurable waits for it. Mem models the same policies, and
+//     Mem.Crash drops what a power loss would.
 //
 // Usage:
 //

@@ -71,7 +71,9 @@ var (
 // Durability is governed by the engine's SyncPolicy: a write that returned is
 // durable (survives power loss) at once under SyncAlways, after the next group
 // commit under SyncInterval, and only after Sync or Close under SyncNone.
-// WaitDurable is how a caller (a DW quorum) waits for that.
+// WaitDurable is how a caller (a DW quorum) waits for that. A write that
+// fails because the disk failed to sync it may still have been applied and
+// be visible to readers; it is not known to be durable.
 type Engine interface {
 	// Get returns a copy of the value stored under (p, key), or
 	// ErrNotFound. A stored empty value comes back as a non-nil empty slice.

@@ -10,25 +10,43 @@ import (
 	"github.com/cairnkv/cairn/clock"
 )
 
-// groupCommit implements SyncInterval for Badger: a goroutine fsyncs every
-// interval of the engine's clock, and WaitDurable callers wait for the
-// commit after the one in progress.
+// groupCommit makes Badger's unsynced writes durable in groups. A goroutine
+// runs commits (one call of sync each, normally badgerSyncer.sync), and
+// callers of wait block until a commit that began after they joined has
+// finished. It runs in one of two modes:
+//
+//   - interval (SyncInterval): a commit every interval of the engine's
+//     clock; WaitDurable callers wait for the commit after the one in
+//     progress.
+//   - immediate (SyncAlways): no timer. Every write joins a round and waits
+//     for it before returning. A commit starts as soon as a round opens and
+//     no commit is running; while one runs, the writes that return meanwhile
+//     join the next round, and the goroutine starts that round's commit the
+//     moment the running one ends. The goroutine is the leader and the
+//     waiters its followers: under load the commits run back to back, each
+//     covering every write that returned while the previous one ran, and an
+//     idle engine does nothing.
 //
 // A caller of wait joins the round that the next commit will release. A
 // commit detaches that round before it calls sync, so every waiter in it
 // registered, and so every write it waits for had returned, before the fsync
 // began: the fsync covers them. Waiters that arrive during the fsync join a
-// new round, released by the commit after.
+// new round, released by the commit after. Every waiter of a round gets that
+// commit's error.
 type groupCommit struct {
 	sync   func() error
 	logger *slog.Logger
-	ticker clock.Ticker
+	ticker clock.Ticker // interval mode; nil in immediate mode
+	// kick wakes the goroutine in immediate mode when a round opens; nil in
+	// interval mode. Its buffer of one means a pending kick is never lost:
+	// the commit it triggers detaches every round opened before it.
+	kick chan struct{}
 
-	// writes counts writes that have returned; a tick with no new writes
+	// writes counts writes that have returned; a commit with no new writes
 	// and no waiters skips the fsync, so an idle engine costs nothing.
 	writes atomic.Uint64
 
-	commitMu sync.Mutex // serialises commits (ticks and Sync calls)
+	commitMu sync.Mutex // serialises commits (the goroutine's, Sync, Close)
 	synced   uint64     // writes at the last successful fsync; under commitMu
 
 	mu     sync.Mutex
@@ -47,31 +65,50 @@ type commitRound struct {
 	err  error // set before done is closed
 }
 
-// newGroupCommit arms the ticker before it returns, so that a test that
-// advances a fake clock right after opening the engine reaches it.
+// newGroupCommit starts interval mode. It arms the ticker before it returns,
+// so that a test that advances a fake clock right after opening the engine
+// reaches it.
 func newGroupCommit(clk clock.Clock, interval time.Duration, sync func() error, logger *slog.Logger) *groupCommit {
-	g := &groupCommit{
-		sync:   sync,
-		logger: logger,
-		ticker: clk.NewTicker(interval),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
-	}
+	g := newGroupCommitBase(sync, logger)
+	g.ticker = clk.NewTicker(interval)
 	go g.run()
 	return g
 }
 
+// newImmediateCommit starts immediate mode: a commit whenever someone waits.
+func newImmediateCommit(sync func() error, logger *slog.Logger) *groupCommit {
+	g := newGroupCommitBase(sync, logger)
+	g.kick = make(chan struct{}, 1)
+	go g.run()
+	return g
+}
+
+func newGroupCommitBase(sync func() error, logger *slog.Logger) *groupCommit {
+	return &groupCommit{
+		sync:   sync,
+		logger: logger,
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+}
+
 func (g *groupCommit) run() {
 	defer close(g.done)
-	defer g.ticker.Stop()
+	var tick <-chan time.Time // nil (never ready) in immediate mode
+	if g.ticker != nil {
+		defer g.ticker.Stop()
+		tick = g.ticker.C()
+	}
 	for {
 		select {
 		case <-g.stop:
 			return
-		case <-g.ticker.C():
-			// Errors reach the waiters and the log; the next tick retries.
-			_ = g.commit()
+		case <-tick:
+		case <-g.kick: // nil (never ready) in interval mode
 		}
+		// Errors reach the waiters and the log. In interval mode the next
+		// tick retries; in immediate mode the next waiter, Sync or Close.
+		_ = g.commit()
 	}
 }
 
@@ -79,7 +116,8 @@ func (g *groupCommit) run() {
 func (g *groupCommit) noteWrite() { g.writes.Add(1) }
 
 // wait blocks until the next commit completes, ctx ends, or the engine
-// closes (its final commit releases every waiter).
+// closes (its final commit releases every waiter). It returns that commit's
+// sync error.
 func (g *groupCommit) wait(ctx context.Context) error {
 	g.mu.Lock()
 	if g.closed {
@@ -88,6 +126,12 @@ func (g *groupCommit) wait(ctx context.Context) error {
 	}
 	if g.next == nil {
 		g.next = &commitRound{done: make(chan struct{})}
+		if g.kick != nil {
+			select {
+			case g.kick <- struct{}{}:
+			default: // a kick is pending: its commit will take this round
+			}
+		}
 	}
 	r := g.next
 	hook := g.onWait
@@ -130,8 +174,8 @@ func (g *groupCommit) commit() error {
 	return err
 }
 
-// close stops the ticker and runs a last commit, which releases every
-// waiter. Later waits return ErrClosed.
+// close stops the goroutine and runs a last commit, which releases every
+// waiter with its result. Later waits return ErrClosed.
 func (g *groupCommit) close() error {
 	g.mu.Lock()
 	g.closed = true

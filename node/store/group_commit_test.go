@@ -120,3 +120,172 @@ func TestGroupCommitIdleTicksSkipSync(t *testing.T) {
 		t.Fatalf("wait after close: %v", err)
 	}
 }
+
+// newTestImmediateCommit starts an immediate-mode groupCommit on s. Every
+// waiter that has joined a round is reported on the returned channel.
+func newTestImmediateCommit(s *scriptedSync) (*groupCommit, <-chan struct{}) {
+	g := newImmediateCommit(s.sync, slog.New(slog.DiscardHandler))
+	joined := make(chan struct{}, 16)
+	g.onWait = func() { joined <- struct{}{} }
+	return g, joined
+}
+
+// closeScripted closes g, answering every fsync it still runs with result,
+// and returns the number of those fsyncs and close's error.
+func closeScripted(g *groupCommit, s *scriptedSync, result error) (int, error) {
+	closed := make(chan error, 1)
+	go func() { closed <- g.close() }()
+	n := 0
+	for {
+		select {
+		case err := <-closed:
+			return n, err
+		case <-s.called:
+			n++
+			s.release <- result
+		}
+	}
+}
+
+// writeAndWait is a writer under SyncAlways: its write has returned, and it
+// waits for a commit.
+func writeAndWait(g *groupCommit) <-chan error {
+	done := make(chan error, 1)
+	g.noteWrite()
+	go func() { done <- g.wait(context.Background()) }()
+	return done
+}
+
+// TestImmediateCommitGroupsWaiters: the writers that return while an fsync
+// runs share the next one, which starts as soon as that fsync ends, with no
+// timer.
+func TestImmediateCommitGroupsWaiters(t *testing.T) {
+	const writers = 8
+	s := newScriptedSync()
+	g, joined := newTestImmediateCommit(s)
+
+	first := writeAndWait(g)
+	await(t, joined, "a waiter to join")
+	await(t, s.called, "an fsync") // sync 1 began: it covers the first writer only
+
+	var rest [writers - 1]<-chan error
+	for i := range rest {
+		rest[i] = writeAndWait(g)
+		await(t, joined, "a waiter to join")
+	}
+	for _, done := range rest {
+		notDone(t, done, "before any fsync covering it began")
+	}
+
+	s.release <- nil
+	if err := waitDone(t, first); err != nil {
+		t.Fatal(err)
+	}
+	await(t, s.called, "an fsync") // sync 2 began at once, for all the others
+	for _, done := range rest {
+		notDone(t, done, "while the fsync covering it runs")
+	}
+	s.release <- nil
+	for _, done := range rest {
+		if err := waitDone(t, done); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Everything is durable: no fsync runs with nobody waiting, and
+	// closing needs none.
+	if n, err := closeScripted(g, s, nil); err != nil || n != 0 {
+		t.Fatalf("close: %v after %d more fsyncs, want none", err, n)
+	}
+	if err := g.wait(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("wait after close: %v", err)
+	}
+}
+
+// TestImmediateCommitReportsSyncError: every waiter of a failed commit gets
+// its error, and the next waiter gets a new commit.
+func TestImmediateCommitReportsSyncError(t *testing.T) {
+	s := newScriptedSync()
+	g, joined := newTestImmediateCommit(s)
+	first := writeAndWait(g)
+	await(t, joined, "a waiter to join")
+	await(t, s.called, "an fsync")
+	second, third := writeAndWait(g), writeAndWait(g)
+	await(t, joined, "a waiter to join")
+	await(t, joined, "a waiter to join")
+	s.release <- nil
+	if err := waitDone(t, first); err != nil {
+		t.Fatal(err)
+	}
+	await(t, s.called, "an fsync")
+	diskErr := errors.New("EIO")
+	s.release <- diskErr
+	for _, done := range []<-chan error{second, third} {
+		if err := waitDone(t, done); !errors.Is(err, diskErr) {
+			t.Fatalf("got %v, want the fsync error", err)
+		}
+	}
+
+	fourth := writeAndWait(g)
+	await(t, joined, "a waiter to join")
+	await(t, s.called, "an fsync")
+	s.release <- nil
+	if err := waitDone(t, fourth); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := closeScripted(g, s, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestImmediateCommitCloseReleasesWaiters: a waiter still waiting when
+// close begins gets the result of the commit that covers it, whether that
+// is the goroutine's last or close's final one, and close reports the
+// failure too.
+func TestImmediateCommitCloseReleasesWaiters(t *testing.T) {
+	s := newScriptedSync()
+	g, joined := newTestImmediateCommit(s)
+	first := writeAndWait(g)
+	await(t, joined, "a waiter to join")
+	await(t, s.called, "an fsync")
+	second := writeAndWait(g)
+	await(t, joined, "a waiter to join")
+
+	closed := make(chan error, 1)
+	go func() { closed <- g.close() }()
+	s.release <- nil // sync 1; every later one fails
+	if err := waitDone(t, first); err != nil {
+		t.Fatal(err)
+	}
+	diskErr := errors.New("EIO")
+	for {
+		select {
+		case <-s.called:
+			s.release <- diskErr
+			continue
+		case err := <-closed:
+			if !errors.Is(err, diskErr) {
+				t.Fatalf("close: %v, want the fsync error", err)
+			}
+		}
+		break
+	}
+	if err := waitDone(t, second); !errors.Is(err, diskErr) {
+		t.Fatalf("waiter at close: %v, want the fsync error", err)
+	}
+	if err := g.wait(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("wait after close: %v", err)
+	}
+}
+
+// await receives from ch: a hang guard, not a wait.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("waited in vain for %s", what)
+		var zero T
+		return zero
+	}
+}

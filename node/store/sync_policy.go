@@ -6,15 +6,22 @@ import "fmt"
 type SyncPolicy int
 
 const (
-	// SyncAlways fsyncs before a write returns (Badger's SyncWrites).
-	// Badger gathers concurrent writers into one value-log fsync, but it
-	// syncs each transaction's memtable WAL in turn on its single write
-	// goroutine, so under concurrency a write waits for one fsync per
-	// writer ahead of it: see DefaultConfig for figures.
+	// SyncAlways fsyncs before a write returns; WaitDurable returns at
+	// once. Badger does it by immediate group commit: a Put, Delete, Write
+	// or DropPartition, once applied, waits for a commit (the fsyncs a
+	// SyncInterval commit does) that began after it, and returns that
+	// commit's error. There is no timer: a commit starts as soon as
+	// someone waits and none is running, and while writers keep waiting
+	// the commits run back to back, each covering every write that
+	// returned during the one before. Concurrent writers thus share
+	// fsyncs; a lone writer pays one per write. A write is visible to
+	// readers once applied, before its fsync completes; one whose fsync
+	// failed returns the error and, though visible, is not known to be
+	// durable. See DefaultConfig for figures.
 	SyncAlways SyncPolicy = iota
-	// SyncInterval (group commit) returns writes unsynced and fsyncs
-	// everything written so far every Config.SyncInterval. A power loss
-	// loses at most the last interval; WaitDurable waits for the next
+	// SyncInterval (timed group commit) returns writes unsynced and
+	// fsyncs everything written so far every Config.SyncInterval. A power
+	// loss loses at most the last interval; WaitDurable waits for the next
 	// commit, so a DW quorum costs at most one interval of latency.
 	SyncInterval
 	// SyncNone never fsyncs on its own; only Sync and Close do. Data in the
