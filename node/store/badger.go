@@ -19,7 +19,8 @@ type Badger struct {
 	cfg Config
 	db  *badger.DB
 	// gc runs the group commits: immediate under SyncAlways (every write
-	// waits for one), on a ticker under SyncInterval; nil under SyncNone.
+	// waits for one); under SyncInterval on a ticker and at once for a
+	// WaitDurable; nil under SyncNone.
 	gc *groupCommit
 	// syncer makes writes durable (Badger runs without SyncWrites).
 	syncer *badgerSyncer

@@ -126,36 +126,58 @@ func notDone(t *testing.T, done <-chan error, when string) {
 	}
 }
 
+// countSyncs wraps the group commit's fsync of b: every commit sends on the
+// returned channel after its fsync, and blocks before it while hold is
+// non-nil and not closed. Call before the first write: the commit
+// goroutine reads the field only after a kick or tick, which happen after.
+func countSyncs(b *Badger, hold chan struct{}) <-chan error {
+	synced := make(chan error, 64)
+	inner := b.gc.sync
+	b.gc.sync = func() error {
+		if hold != nil {
+			<-hold
+		}
+		err := inner()
+		synced <- err
+		return err
+	}
+	return synced
+}
+
+// TestBadgerGroupCommit: under interval a write nobody waits for is synced
+// by the next tick, and a WaitDurable does not wait for a tick: it starts a
+// commit of its own.
 func TestBadgerGroupCommit(t *testing.T) {
 	const interval = 10 * time.Millisecond
 	b, clk, joined := fakeBadger(t, interval)
-	mustPut(t, b, 1, "k", "v")
+	synced := countSyncs(b, nil)
+	mustPut(t, b, 1, "unwaited", "v")
+	clk.Advance(interval)
+	if err := waitDone(t, synced); err != nil {
+		t.Fatalf("tick commit: %v", err)
+	}
 
+	mustPut(t, b, 1, "k", "v")
 	done := make(chan error, 1)
 	go func() { done <- b.WaitDurable(context.Background()) }()
 	<-joined
-	notDone(t, done, "before any group commit")
-	clk.Advance(interval - time.Nanosecond)
-	notDone(t, done, "before the interval elapsed")
-	clk.Advance(time.Nanosecond)
+	// The clock stands still: the waiter's own commit releases it.
 	if err := waitDone(t, done); err != nil {
 		t.Fatal(err)
 	}
-
-	// Each WaitDurable needs a commit of its own.
-	go func() { done <- b.WaitDurable(context.Background()) }()
-	<-joined
-	notDone(t, done, "without a new commit")
-	clk.Advance(interval)
-	if err := waitDone(t, done); err != nil {
+	if err := waitDone(t, synced); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestBadgerGroupCommitContext(t *testing.T) {
-	b, clk, joined := fakeBadger(t, 10*time.Millisecond)
+	b, _, joined := fakeBadger(t, time.Hour)
+	hold := make(chan struct{})
+	synced := countSyncs(b, hold)
 	mustPut(t, b, 1, "k", "v")
 
+	// The waiter's commit is held before its fsync; cancelling the wait
+	// returns at once.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.WaitDurable(ctx) }()
@@ -164,10 +186,13 @@ func TestBadgerGroupCommitContext(t *testing.T) {
 	if err := waitDone(t, done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
+	close(hold)
+	if err := waitDone(t, synced); err != nil {
+		t.Fatal(err)
+	}
 	// The abandoned round does not disturb the next one.
 	go func() { done <- b.WaitDurable(context.Background()) }()
 	<-joined
-	clk.Advance(10 * time.Millisecond)
 	if err := waitDone(t, done); err != nil {
 		t.Fatal(err)
 	}

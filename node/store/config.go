@@ -72,24 +72,21 @@ type Config struct {
 // SyncWrites, which fsyncs each transaction's WAL in turn): the commits run
 // back to back and each covers the writes that returned while the previous
 // one ran, about half of the 16 writers, the others being still at their
-// next write. Writers that wait for durability (DW) under interval fall
-// into step with the commits and each waits a whole interval: 0.63–0.69
-// ms/op at 10 ms, 0.31–0.36 at 5 ms, 0.15–0.21 at 2 ms.
+// next write. A write that waits for durability (WaitDurable, for DW) under
+// interval does not wait for the tick: it starts a group commit at once, as
+// under always, so DW costs the same under both policies.
 //
-// Three things bound the choice. A DW write waits D/2 on average (D at
-// most) for the commit, so D is added latency on every write whose bucket
-// asks for DW. A power loss loses at most D of writes acknowledged without
-// DW (their other replicas still hold them). And while writes flow the
+// Two things bound the choice of D. A power loss loses at most D of writes
+// acknowledged without DW (their other replicas still hold them). And while
+// writes flow the
 // disk spends fsync/D of its time on commits: 6% here at 5 ms, 20–40% on
 // the 1–2 ms fsyncs of cloud volumes and consumer SSDs, where 2 ms would
 // keep the disk syncing back to back (ticks that find a commit running are
 // dropped, so it degrades to continuous group commit, not to a backlog).
-// 5 ms keeps DW latency at a few milliseconds, in line with a quorum round
-// trip, without saturating slower disks. Lower it on fast NVMe if DW
-// latency matters more; raise it on spinning disks. Always loses nothing on
-// power loss, and its writes wait less than DW writes under interval (two
-// fsyncs or so, see above), but every write waits, DW or not, and while
-// writes flow the disk syncs without pause.
+// 5 ms bounds the loss window to a few milliseconds without saturating
+// slower disks; raise it on spinning disks. Always loses nothing on power
+// loss, but every write waits for an fsync, DW or not, and while writes
+// flow the disk syncs without pause.
 func DefaultConfig() Config {
 	return Config{
 		Sync:             SyncInterval,

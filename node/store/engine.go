@@ -98,7 +98,7 @@ type Engine interface {
 	Sync() error
 	// WaitDurable returns once every write that returned before the call
 	// is durable under the engine's policy: at once under SyncAlways, after
-	// the next group commit under SyncInterval, and at once under SyncNone,
+	// a group commit it starts at once under SyncInterval, and at once under SyncNone,
 	// which promises nothing (call Sync if you need durability there). It
 	// returns ctx.Err() if ctx ends first, and the sync error if the group
 	// commit failed.

@@ -16,8 +16,9 @@ import (
 // finished. It runs in one of two modes:
 //
 //   - interval (SyncInterval): a commit every interval of the engine's
-//     clock; WaitDurable callers wait for the commit after the one in
-//     progress.
+//     clock for writes nobody waits for, and, as in immediate mode, a
+//     commit as soon as someone waits (WaitDurable, for a dw write), so a
+//     durable acknowledgement costs one or two fsyncs, not a tick.
 //   - immediate (SyncAlways): no timer. Every write joins a round and waits
 //     for it before returning. A commit starts as soon as a round opens and
 //     no commit is running; while one runs, the writes that return meanwhile
@@ -37,9 +38,9 @@ type groupCommit struct {
 	sync   func() error
 	logger *slog.Logger
 	ticker clock.Ticker // interval mode; nil in immediate mode
-	// kick wakes the goroutine in immediate mode when a round opens; nil in
-	// interval mode. Its buffer of one means a pending kick is never lost:
-	// the commit it triggers detaches every round opened before it.
+	// kick wakes the goroutine when a round opens. Its buffer of one means
+	// a pending kick is never lost: the commit it triggers detaches every
+	// round opened before it.
 	kick chan struct{}
 
 	// writes counts writes that have returned; a commit with no new writes
@@ -71,6 +72,7 @@ type commitRound struct {
 func newGroupCommit(clk clock.Clock, interval time.Duration, sync func() error, logger *slog.Logger) *groupCommit {
 	g := newGroupCommitBase(sync, logger)
 	g.ticker = clk.NewTicker(interval)
+	g.kick = make(chan struct{}, 1)
 	go g.run()
 	return g
 }
@@ -104,10 +106,10 @@ func (g *groupCommit) run() {
 		case <-g.stop:
 			return
 		case <-tick:
-		case <-g.kick: // nil (never ready) in interval mode
+		case <-g.kick:
 		}
-		// Errors reach the waiters and the log. In interval mode the next
-		// tick retries; in immediate mode the next waiter, Sync or Close.
+		// Errors reach the waiters and the log; the next tick, waiter, Sync
+		// or Close retries.
 		_ = g.commit()
 	}
 }
@@ -126,11 +128,9 @@ func (g *groupCommit) wait(ctx context.Context) error {
 	}
 	if g.next == nil {
 		g.next = &commitRound{done: make(chan struct{})}
-		if g.kick != nil {
-			select {
-			case g.kick <- struct{}{}:
-			default: // a kick is pending: its commit will take this round
-			}
+		select {
+		case g.kick <- struct{}{}:
+		default: // a kick is pending: its commit will take this round
 		}
 	}
 	r := g.next

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -23,9 +22,10 @@ import (
 //   - SyncInterval: group commits happen at every multiple of SyncInterval
 //     on the configured clock, counted from when the engine was created (or
 //     last crashed). A write is durable once a commit time has passed after
-//     it (a write at exactly a commit time waits for the next one); Crash
-//     keeps what was written before the last commit time and loses the
-//     rest. With a clock.Fake this is deterministic: there is no goroutine.
+//     it (a write at exactly a commit time waits for the next one), or
+//     once a WaitDurable (which commits at once, as Badger's does) returned
+//     after it; Crash keeps what was durable and loses the rest. With a
+//     clock.Fake this is deterministic: there is no goroutine.
 //   - SyncNone: only Sync and Close make writes durable.
 //
 // Sync and Close make everything durable. A Crash of a closed Mem is a
@@ -283,34 +283,22 @@ func (m *Mem) Sync() error {
 	return nil
 }
 
-// WaitDurable implements Engine. Under SyncInterval it waits on a timer of
-// the configured clock for the next commit time.
+// WaitDurable implements Engine. Under SyncInterval it commits at once, as
+// Badger's group commit does for a waiter: every write so far survives a
+// later Crash.
 func (m *Mem) WaitDurable(ctx context.Context) error {
-	m.mu.RLock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.closed {
-		m.mu.RUnlock()
 		return ErrClosed
 	}
-	if m.cfg.Sync != SyncInterval {
-		m.mu.RUnlock()
-		return nil
+	if m.cfg.Sync == SyncInterval {
+		m.markAllDurable()
 	}
-	now := m.cfg.Clock.Now()
-	next := m.nextCommit(now)
-	synced, crashed := m.synced, m.crashed
-	m.mu.RUnlock()
-	t := m.cfg.Clock.NewTimer(next.Sub(now))
-	defer t.Stop()
-	select {
-	case <-t.C():
-		return nil
-	case <-synced:
-		return nil
-	case <-crashed:
-		return fmt.Errorf("%w: crashed before the group commit", ErrClosed)
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return nil
 }
 
 // Close implements Engine. Like Badger's, it makes every write durable.

@@ -21,8 +21,9 @@ const (
 	SyncAlways SyncPolicy = iota
 	// SyncInterval (timed group commit) returns writes unsynced and
 	// fsyncs everything written so far every Config.SyncInterval. A power
-	// loss loses at most the last interval; WaitDurable waits for the next
-	// commit, so a DW quorum costs at most one interval of latency.
+	// loss loses at most the last interval. WaitDurable does not wait for
+	// the tick: it starts a group commit at once (shared with every other
+	// waiter), so a DW write costs what it costs under SyncAlways.
 	SyncInterval
 	// SyncNone never fsyncs on its own; only Sync and Close do. Data in the
 	// OS page cache survives a crash of the process (kill -9) but not of
