@@ -52,15 +52,16 @@ func startInProcess(tb testing.TB, sync string) string {
 
 // BenchmarkHTTP measures single-node PUT and GET throughput over HTTP with
 // 16 concurrent clients, 100-byte values and the default quorums (n_val 3,
-// w=dw=r=quorum), for each sync policy.
+// w=dw=r=quorum), for each sync policy, and PUT with dw=0 (acknowledged
+// before any fsync except under always).
 func BenchmarkHTTP(b *testing.B) {
 	value := bytes.Repeat([]byte("x"), 100)
 	for _, sync := range []string{"always", "interval", "none"} {
 		addr := startInProcess(b, sync)
 		tr := &http.Transport{MaxIdleConnsPerHost: 64}
 		hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-		put := func(i int64) error {
-			req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("http://%s/buckets/bench/keys/k%d", addr, i), bytes.NewReader(value))
+		put := func(i int64, query string) error {
+			req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("http://%s/buckets/bench/keys/k%d%s", addr, i, query), bytes.NewReader(value))
 			req.Header.Set("Content-Type", "application/octet-stream")
 			resp, err := hc.Do(req)
 			if err != nil {
@@ -73,24 +74,30 @@ func BenchmarkHTTP(b *testing.B) {
 			}
 			return nil
 		}
-		b.Run("PUT/sync="+sync, func(b *testing.B) {
-			var i atomic.Int64
-			b.SetParallelism(8) // 8 × GOMAXPROCS(2) = 16 clients on this machine
-			b.SetBytes(int64(len(value)))
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					// A fresh key per iteration: blind rewrites of one key
-					// would measure sibling growth, not throughput.
-					if err := put(i.Add(1)); err != nil {
-						b.Error(err)
-						return
+		for _, dw := range []string{"", "0"} {
+			name, query := "PUT/sync="+sync, ""
+			if dw != "" {
+				name, query = name+"/dw="+dw, "?dw="+dw
+			}
+			b.Run(name, func(b *testing.B) {
+				var i atomic.Int64
+				b.SetParallelism(8) // 8 × GOMAXPROCS(2) = 16 clients on this machine
+				b.SetBytes(int64(len(value)))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						// A fresh key per iteration: blind rewrites of one
+						// key would measure sibling growth, not throughput.
+						if err := put(i.Add(1), query); err != nil {
+							b.Error(err)
+							return
+						}
 					}
-				}
+				})
 			})
-		})
+		}
 		b.Run("GET/sync="+sync, func(b *testing.B) {
 			for i := range int64(1000) {
-				if err := put(-1 - i); err != nil {
+				if err := put(-1-i, ""); err != nil {
 					b.Fatal(err)
 				}
 			}
