@@ -1,35 +1,16 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/cairnkv/cairn/internal/syncbuf"
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
 )
-
-// lockedBuffer collects log output written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestCorruptionOnBadger flips a byte of a value stored on disk by Badger,
 // through the error-injecting wrapper, and checks the whole path: the read
@@ -44,7 +25,7 @@ func TestCorruptionOnBadger(t *testing.T) {
 	}
 	defer bdb.Close()
 	eng := store.NewFaulty(bdb)
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg := DefaultLocalConfig("n1")
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	n, err := New(cfg, eng)

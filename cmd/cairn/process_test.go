@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cairnkv/cairn/internal/syncbuf"
 )
 
 // These tests run the real cairn binary as a child process, so that a
@@ -53,7 +55,7 @@ func cairnBinary(t *testing.T) string {
 type child struct {
 	cmd     *exec.Cmd
 	addr    string
-	logs    *bytes.Buffer
+	logs    *syncbuf.Buffer
 	done    chan struct{} // closed when the process has exited
 	waitErr error         // valid once done is closed
 }
@@ -68,8 +70,8 @@ func startChild(t *testing.T, dataDir, sync string) *child {
 		"--sync", sync, "--log-level", "warn")
 	stdout, pw := io.Pipe()
 	cmd.Stdout = pw
-	c := &child{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan struct{})}
-	cmd.Stderr = &lockedWriter{w: c.logs}
+	c := &child{cmd: cmd, logs: &syncbuf.Buffer{}, done: make(chan struct{})}
+	cmd.Stderr = c.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -101,17 +103,6 @@ func startChild(t *testing.T, dataDir, sync string) *child {
 		<-c.done
 	})
 	return c
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func (c *child) url(key string) string {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cairnkv/cairn/clock"
+	"github.com/cairnkv/cairn/internal/syncbuf"
 	"github.com/cairnkv/cairn/node"
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
@@ -103,31 +103,13 @@ func (f *faultKV) ListKeys(ctx context.Context, typ, bucket string, fn func(key 
 	})
 }
 
-// syncBuffer is a log sink tests can read while the server writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testEnv is what a test server runs on.
 type testEnv struct {
 	node  *node.Node
 	kv    *faultKV
 	clock *clock.Fake
 	reg   *prometheus.Registry
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 	cfg   Config
 	api   *API
 }
@@ -182,7 +164,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		kv:    &faultKV{KV: n},
 		clock: clk,
 		reg:   prometheus.NewRegistry(),
-		logs:  &syncBuffer{},
+		logs:  &syncbuf.Buffer{},
 		cfg:   testConfig(),
 	}
 	logger := slog.New(slog.NewTextHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

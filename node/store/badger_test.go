@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cairnkv/cairn/clock"
+	"github.com/cairnkv/cairn/internal/syncbuf"
 )
 
 func TestBadgerPersistence(t *testing.T) {
@@ -288,24 +288,6 @@ func TestBatchLimitMatchesBadger(t *testing.T) {
 	}
 }
 
-// syncBuffer is an io.Writer safe for Badger's goroutines to log to.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // damageFile flips a byte in the middle of the first occurrence of value in
 // the only file of dir matching glob.
 func damageFile(t *testing.T, dir, glob string, value []byte) {
@@ -331,7 +313,7 @@ func damageFile(t *testing.T, dir, glob string, value []byte) {
 
 // corruptionConfig: no block cache (every read goes to the file) and so no
 // compression (the value can be found in the file).
-func corruptionConfig(t *testing.T, logs *syncBuffer) Config {
+func corruptionConfig(t *testing.T, logs *syncbuf.Buffer) Config {
 	cfg := DefaultLocalConfig()
 	cfg.Dir = t.TempDir()
 	cfg.Sync = SyncNone
@@ -343,7 +325,7 @@ func corruptionConfig(t *testing.T, logs *syncBuffer) Config {
 // TestBadgerDetectsValueLogCorruption damages a value in the value log on
 // disk: the read fails with ErrCorrupt and the key is logged.
 func TestBadgerDetectsValueLogCorruption(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cfg := corruptionConfig(t, &logs)
 	b, err := OpenBadger(cfg)
 	if err != nil {
@@ -391,7 +373,7 @@ func TestBadgerDetectsValueLogCorruption(t *testing.T) {
 // which read repair and anti-entropy then restore from a replica. What must
 // never happen is the damaged bytes coming back.
 func TestBadgerNeverServesDamagedBlock(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cfg := corruptionConfig(t, &logs)
 	b, err := OpenBadger(cfg)
 	if err != nil {
@@ -460,7 +442,7 @@ func TestBadgerStatsAndGC(t *testing.T) {
 }
 
 func TestBadgerLoggerFiltersInfo(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	l := badgerLogger{slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	l.Infof("chatty %d\n", 1)
 	l.Debugf("chattier")
