@@ -418,3 +418,20 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 		t.Fatalf("%d siblings after %d blind concurrent writes", got, writers)
 	}
 }
+
+// TestLastWriteWinsSurvivesClockGoingBack: a write through the coordinator
+// is stamped after the newest sibling it may replace, so last-write-wins
+// keeps it even when the wall clock stepped back in between.
+func TestLastWriteWinsSurvivesClockGoingBack(t *testing.T) {
+	n := newTestNode(t)
+	if _, err := n.SetBucketProps(context.Background(), DefaultType, "b", []byte(`{"allow_mult":false}`)); err != nil {
+		t.Fatal(err)
+	}
+	l := loc("k")
+	mustPut(t, n, l, "first", object.Context{})
+	n.clock.Set(n.clock.Now().Add(-time.Hour))
+	mustPut(t, n, l, "second", object.Context{})
+	if v := values(mustGet(t, n, l)); !equal(v, []string{"second"}) {
+		t.Fatalf("after the clock stepped back: %v, want [second]", v)
+	}
+}

@@ -194,10 +194,8 @@ func (n *Node) Delete(ctx context.Context, loc Location, opts DeleteOptions) err
 // Last-write-wins resolution then always prefers the later write through
 // one coordinator, whatever the wall clock did.
 func lastModified(now time.Time, cur *object.Object) time.Time {
-	for _, c := range cur.Values() {
-		if !c.LastModified.Before(now) {
-			now = c.LastModified.Add(time.Microsecond)
-		}
+	if newest := cur.LastModified(); !newest.Before(now) {
+		return newest.Add(time.Microsecond)
 	}
 	return now
 }

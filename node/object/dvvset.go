@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Object is a DVVSet: the siblings of one key that no write has superseded,
@@ -230,6 +231,20 @@ func (o *Object) Len() int {
 // IsEmpty reports whether o has no siblings: the key was never written (or
 // its tombstone was reaped). An empty object may still carry a clock.
 func (o *Object) IsEmpty() bool { return o.Len() == 0 }
+
+// LastModified returns the greatest LastModified of o's siblings (the zero
+// time for an empty object), without copying any of them.
+func (o *Object) LastModified() time.Time {
+	var t time.Time
+	for _, e := range o.list() {
+		for i := range e.values {
+			if lm := e.values[i].LastModified; lm.After(t) {
+				t = lm
+			}
+		}
+	}
+	return t
+}
 
 // IsTombstone reports whether o has siblings and all of them are deletes.
 func (o *Object) IsTombstone() bool {

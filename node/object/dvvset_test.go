@@ -372,3 +372,15 @@ func mustEncode(t testing.TB, o *Object) []byte {
 	}
 	return b
 }
+
+func TestLastModified(t *testing.T) {
+	if !New().LastModified().IsZero() {
+		t.Fatal("empty object has a last-modified time")
+	}
+	t1 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	o := New().Update(Context{}, Content{Value: []byte("a"), LastModified: t1.Add(time.Hour)}, "x")
+	o = o.Update(Context{}, Content{Value: []byte("b"), LastModified: t1}, "y")
+	if got := o.LastModified(); !got.Equal(t1.Add(time.Hour)) {
+		t.Fatalf("LastModified = %v, want the newest sibling's %v", got, t1.Add(time.Hour))
+	}
+}
