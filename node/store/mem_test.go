@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -121,19 +120,6 @@ func TestMemCrashClosed(t *testing.T) {
 	}
 	m.Crash()
 	mustGet(t, m, 1, "k")
-}
-
-// waitTimerArmed waits until a goroutine has armed a timer on clk: the
-// clock package's way of knowing it is safe to advance.
-func waitTimerArmed(t *testing.T, clk *clock.Fake, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for clk.Pending() < n {
-		if time.Now().After(deadline) {
-			t.Fatal("timer never armed")
-		}
-		runtime.Gosched()
-	}
 }
 
 // TestMemWaitDurableInterval: under SyncInterval a WaitDurable commits at
