@@ -25,18 +25,32 @@ func (n *Node) ListBuckets(ctx context.Context, typ string, fn func(bucket strin
 	})
 }
 
-// ListKeys implements KV: every key of the bucket holding a live value on
-// some local replica, each once. As expensive as ListBuckets.
+// ListKeys implements KV: every key of the bucket whose replicas, merged,
+// hold a live value, each once. As expensive as ListBuckets, and more: each
+// key found is read from every replica of its preference list, so that a
+// replica still holding a value another has deleted does not resurrect it
+// in the listing.
 func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key string) error) error {
-	if _, err := n.props.get(typ, bucket); err != nil {
+	props, err := n.props.get(typ, bucket)
+	if err != nil {
 		return err
 	}
 	seen := map[string]bool{}
-	return n.scan(ctx, BucketPrefix(typ, bucket), func(loc Location, obj *object.Object) error {
-		if seen[loc.Key] || obj.IsTombstone() || obj.IsEmpty() {
+	return n.scan(ctx, BucketPrefix(typ, bucket), func(loc Location, _ *object.Object) error {
+		if seen[loc.Key] {
 			return nil
 		}
 		seen[loc.Key] = true
+		key := loc.Bytes()
+		var merged *object.Object
+		for _, vn := range n.Ring().Preflist(key, props.NVal) {
+			if o, err := n.local.load(vn.Partition, key); err == nil {
+				merged = object.Sync(merged, o)
+			}
+		}
+		if merged.IsEmpty() || merged.IsTombstone() {
+			return nil
+		}
 		return fn(loc.Key)
 	})
 }

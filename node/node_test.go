@@ -435,3 +435,30 @@ func TestLastWriteWinsSurvivesClockGoingBack(t *testing.T) {
 		t.Fatalf("after the clock stepped back: %v, want [second]", v)
 	}
 }
+
+// TestListKeysIgnoresStaleLiveReplica: a replica that missed a delete still
+// holds the value; the listing merges replicas and does not show the key.
+func TestListKeysIgnoresStaleLiveReplica(t *testing.T) {
+	n := newTestNode(t)
+	ctx := context.Background()
+	l := loc("gone")
+	mustPut(t, n, l, "v", object.Context{})
+	n.WaitIdle()
+	pl := n.Ring().Preflist(l.Bytes(), 3)
+	n.faults.fail(pl[2].Partition, errDown)
+	if err := n.Delete(ctx, l, DefaultDeleteOptions()); err != nil {
+		t.Fatal(err)
+	}
+	n.WaitIdle()
+	n.faults.fail(pl[2].Partition, nil)
+	if o, _ := n.local.load(pl[2].Partition, l.Bytes()); o == nil || o.IsTombstone() {
+		t.Fatal("setup: the down replica should still hold the live value")
+	}
+	var keys []string
+	if err := n.ListKeys(ctx, DefaultType, "b", func(k string) error { keys = append(keys, k); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 0 {
+		t.Fatalf("deleted key listed: %v", keys)
+	}
+}
