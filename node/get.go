@@ -25,7 +25,7 @@ type getQuorum struct {
 	basicQuorum bool
 }
 
-func (n *Node) getQuorum(p Props, opts GetOptions) (getQuorum, error) {
+func resolveGet(p Props, opts GetOptions) (getQuorum, error) {
 	q := getQuorum{n: p.NVal, notfoundOK: p.NotFoundOK, basicQuorum: p.BasicQuorum}
 	var err error
 	if q.r, err = opts.R.Resolve(p.NVal, p.R); err != nil {
@@ -54,7 +54,7 @@ func (n *Node) Get(ctx context.Context, loc Location, opts GetOptions) (*object.
 	if err != nil {
 		return nil, err
 	}
-	q, err := n.getQuorum(props, opts)
+	q, err := resolveGet(props, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ func (n *Node) ListBuckets(ctx context.Context, typ string, fn func(bucket strin
 		return err
 	}
 	seen := map[string]bool{}
-	return n.scan(ctx, appendPart(nil, typ), func(loc Location, _ *object.Object) error {
+	return n.scan(ctx, appendPart(nil, typ), func(loc Location) error {
 		if seen[loc.Bucket] {
 			return nil
 		}
@@ -36,7 +36,7 @@ func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key str
 		return err
 	}
 	seen := map[string]bool{}
-	return n.scan(ctx, BucketPrefix(typ, bucket), func(loc Location, _ *object.Object) error {
+	return n.scan(ctx, BucketPrefix(typ, bucket), func(loc Location) error {
 		if seen[loc.Key] {
 			return nil
 		}
@@ -55,11 +55,12 @@ func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key str
 	})
 }
 
-// scan visits every stored object under prefix in every local partition.
-// Values that fail verification are skipped (and logged by the vnode).
-func (n *Node) scan(ctx context.Context, prefix []byte, fn func(Location, *object.Object) error) error {
+// scan visits the location of every key stored under prefix in every local
+// partition (a key is visited once per replica). It reads keys only:
+// callers that need a value load it, verified, through the vnodes.
+func (n *Node) scan(ctx context.Context, prefix []byte, fn func(Location) error) error {
 	for p := range n.Ring().Size() {
-		err := n.eng.Iterate(store.Partition(p), prefix, func(key, value []byte) error {
+		err := n.eng.Iterate(store.Partition(p), prefix, func(key, _ []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -67,13 +68,7 @@ func (n *Node) scan(ctx context.Context, prefix []byte, fn func(Location, *objec
 			if err != nil {
 				return nil
 			}
-			obj, err := object.Decode(value)
-			if err != nil {
-				n.metrics.corruptReads.Add(1)
-				n.log.Error("corrupt stored object skipped by listing", "partition", p, "key", loc.String(), "err", err)
-				return nil
-			}
-			return fn(loc, obj)
+			return fn(loc)
 		})
 		if err != nil && !errors.Is(err, store.ErrStop) {
 			return err

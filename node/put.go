@@ -168,7 +168,7 @@ func (n *Node) Delete(ctx context.Context, loc Location, opts DeleteOptions) err
 	if cctx.IsZero() {
 		gp := props
 		gp.R = rwDefault
-		q, err := n.getQuorum(gp, GetOptions{R: opts.R, PR: opts.PR})
+		q, err := resolveGet(gp, GetOptions{R: opts.R, PR: opts.PR})
 		if err != nil {
 			return err
 		}

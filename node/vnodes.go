@@ -81,10 +81,9 @@ func (v *vnodes) GetReplica(_ context.Context, vn ring.VNode, key []byte) (*obje
 
 // PutReplica implements Replicas for a local vnode.
 func (v *vnodes) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error) {
-	merged, err := v.modify(ctx, vn.Partition, key, durable, func(cur *object.Object) *object.Object {
+	return v.modify(ctx, vn.Partition, key, durable, func(cur *object.Object) *object.Object {
 		return object.Sync(cur, obj)
 	})
-	return merged, err
 }
 
 // modify runs a read-modify-write of key on vnode p under the key's lock. A
