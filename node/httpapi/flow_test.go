@@ -340,10 +340,14 @@ func TestPropsFlow(t *testing.T) {
 // TestQuorumParams: each quorum spelling reaches the KV (which checks it
 // against n_val).
 func TestQuorumParams(t *testing.T) {
-	srv, _ := newTestServer(t)
+	srv, env := newTestServer(t)
 	const key = "/buckets/b/keys/k"
 	for _, q := range []string{"one", "quorum", "all", "default", "2", "QUORUM"} {
 		must(t, 204, srv, "PUT", key+q+"?w="+q+"&dw="+q+"&pw="+q, "v", "Content-Type", "text/plain")
+		// With w=one the PUT answers before the other replicas have the
+		// value, and a read with notfound_ok=false and basic_quorum may
+		// then rightly answer 404: let the write's tail land first.
+		env.node.WaitIdle()
 		must(t, 200, srv, "GET", key+q+"?r="+q+"&pr="+q+"&basic_quorum=true&notfound_ok=false", "")
 	}
 	must(t, 400, srv, "PUT", key+"?dw=4", "v", "Content-Type", "text/plain")
