@@ -50,10 +50,11 @@ func resolveGet(p Props, opts GetOptions) (getQuorum, error) {
 // corrupt (read repair).
 func (n *Node) Get(ctx context.Context, loc Location, opts GetOptions) (*object.Object, error) {
 	start := n.cfg.Clock.Now()
-	props, err := n.begin(loc)
+	props, done, err := n.begin(loc)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	q, err := resolveGet(props, opts)
 	if err != nil {
 		return nil, err

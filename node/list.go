@@ -12,6 +12,10 @@ import (
 // its cost grows with the number of keys stored: an operator's tool, not a
 // request path.
 func (n *Node) ListBuckets(ctx context.Context, typ string, fn func(bucket string) error) error {
+	if err := n.admit(); err != nil {
+		return err
+	}
+	defer n.bg.Done()
 	if _, err := n.props.typeProps(typ); err != nil {
 		return err
 	}
@@ -31,6 +35,10 @@ func (n *Node) ListBuckets(ctx context.Context, typ string, fn func(bucket strin
 // replica still holding a value another has deleted does not resurrect it
 // in the listing.
 func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key string) error) error {
+	if err := n.admit(); err != nil {
+		return err
+	}
+	defer n.bg.Done()
 	props, err := n.props.get(typ, bucket)
 	if err != nil {
 		return err

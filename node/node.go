@@ -27,8 +27,12 @@ type Node struct {
 	// has answered (the rest of a get, read repair) run under it.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// bg counts requests in progress and the background replica work they
+	// spawn. A request joins it under mu after checking closed, so Close
+	// (which sets closed under mu, then waits) never races a first Add.
 	bg     sync.WaitGroup
-	closed atomic.Bool
+	mu     sync.RWMutex
+	closed bool
 }
 
 var _ KV = (*Node)(nil)
@@ -70,10 +74,15 @@ func (n *Node) ID() string { return n.cfg.NodeID }
 // Ring returns the ring the node routes by.
 func (n *Node) Ring() *ring.Ring { return n.ring.Load() }
 
-// Close stops accepting requests and waits for background replica work
-// (the tail of gets, read repair) to finish. It does not close the engine.
+// Close stops accepting requests (they fail with ErrClosed) and waits for
+// those in progress and their background replica work (the tail of gets
+// and puts, read repair) to finish. It does not close the engine.
 func (n *Node) Close() error {
-	if n.closed.Swap(true) {
+	n.mu.Lock()
+	already := n.closed
+	n.closed = true
+	n.mu.Unlock()
+	if already {
 		return nil
 	}
 	n.bg.Wait()
@@ -84,8 +93,9 @@ func (n *Node) Close() error {
 	return nil
 }
 
-// WaitIdle blocks until every background replica call started so far (read
-// repair included) has finished. Tests use it instead of sleeping.
+// WaitIdle blocks until every request and background replica call started
+// so far (read repair included) has finished. Tests use it instead of
+// sleeping.
 func (n *Node) WaitIdle() { n.bg.Wait() }
 
 // actor is the DVV actor of a vnode: the node id and the partition.
@@ -93,24 +103,46 @@ func actor(vn ring.VNode) object.Actor {
 	return object.Actor(fmt.Sprintf("%s/%d", vn.Node, vn.Partition))
 }
 
-// begin checks the node is open and the location valid, and returns the
-// bucket's effective properties.
-func (n *Node) begin(loc Location) (Props, error) {
-	if n.closed.Load() {
-		return Props{}, ErrClosed
+// begin admits a request: it checks the node is open and the location
+// valid, and returns the bucket's effective properties. On success the
+// caller must call the returned done when the request ends.
+func (n *Node) begin(loc Location) (p Props, done func(), err error) {
+	if err := n.admit(); err != nil {
+		return Props{}, nil, err
 	}
+	defer func() {
+		if err != nil {
+			n.bg.Done()
+		}
+	}()
 	if err := loc.Validate(); err != nil {
-		return Props{}, err
+		return Props{}, nil, err
 	}
-	p, err := n.props.get(loc.Type, loc.Bucket)
+	p, err = n.props.get(loc.Type, loc.Bucket)
 	if err == nil && p.NVal > n.Ring().Size() {
 		err = fmt.Errorf("%w: n_val %d exceeds the ring's %d partitions", ErrBadProps, p.NVal, n.Ring().Size())
 	}
-	return p, err
+	if err != nil {
+		return Props{}, nil, err
+	}
+	return p, n.bg.Done, nil
+}
+
+// admit counts a request in, unless the node is closed. The caller must
+// call n.bg.Done when the request ends.
+func (n *Node) admit() error {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if n.closed {
+		return ErrClosed
+	}
+	n.bg.Add(1)
+	return nil
 }
 
 // spawn runs f in the background under the node's lifetime, bounded by the
-// request timeout.
+// request timeout. Only a request admitted by begin may call it, so the
+// WaitGroup is never at zero when it is added to.
 func (n *Node) spawn(f func(ctx context.Context)) {
 	n.bg.Add(1)
 	go func() {

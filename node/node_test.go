@@ -462,3 +462,37 @@ func TestListKeysIgnoresStaleLiveReplica(t *testing.T) {
 		t.Fatalf("deleted key listed: %v", keys)
 	}
 }
+
+// TestCloseWaitsForRequests: requests racing Close either finish normally
+// or fail with ErrClosed; Close returns only after those admitted are done.
+// Run under -race, this also checks Close never races a request's start.
+func TestCloseWaitsForRequests(t *testing.T) {
+	n := newTestNode(t)
+	mustPut(t, n, loc("k"), "v", object.Context{})
+	const clients = 8
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			for j := range 50 {
+				_, err := n.Put(context.Background(), loc(fmt.Sprintf("k%d-%d", i, j)), text("v"), DefaultPutOptions())
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("put during close: %v", err)
+					return
+				}
+			}
+		})
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Get(context.Background(), loc("k"), DefaultGetOptions()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("get after Close: %v", err)
+	}
+	if err := n.ListKeys(context.Background(), DefaultType, "b", func(string) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("list after Close: %v", err)
+	}
+	wg.Wait()
+}

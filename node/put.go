@@ -49,10 +49,11 @@ type putReply struct {
 // acknowledgements, dw of them durable and pw of them from primaries.
 func (n *Node) Put(ctx context.Context, loc Location, c object.Content, opts PutOptions) (*object.Object, error) {
 	start := n.cfg.Clock.Now()
-	props, err := n.begin(loc)
+	props, done, err := n.begin(loc)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	if int64(len(c.Value)) > n.cfg.MaxObjectSize {
 		return nil, fmt.Errorf("%w: %d bytes, the maximum is %d", ErrTooLarge, len(c.Value), n.cfg.MaxObjectSize)
 	}
@@ -153,10 +154,11 @@ func (n *Node) put(ctx context.Context, loc Location, props Props, q putQuorum, 
 // first reads the key with r (default rw) to learn what it deletes, and
 // answers ErrNotFound when there is nothing.
 func (n *Node) Delete(ctx context.Context, loc Location, opts DeleteOptions) error {
-	props, err := n.begin(loc)
+	props, done, err := n.begin(loc)
 	if err != nil {
 		return err
 	}
+	defer done()
 	rwDefault := props.RW
 	if opts.RW != QuorumDefault {
 		rwDefault = opts.RW
