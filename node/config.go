@@ -79,12 +79,18 @@ func (c Config) Validate() error {
 	if err := c.Props.Validate(); err != nil {
 		return fmt.Errorf("node: config: default props: %w", err)
 	}
+	if c.Props.Consistent {
+		return fmt.Errorf("node: config: default props: %w: the default type cannot be consistent", ErrBadProps)
+	}
 	for name, p := range c.Types {
 		if name == "" || name == DefaultType || len(name) > MaxTypeLen {
 			return fmt.Errorf("node: config: bad bucket type name %q", name)
 		}
 		if err := p.Validate(); err != nil {
 			return fmt.Errorf("node: config: bucket type %q: %w", name, err)
+		}
+		if p.Consistent {
+			return fmt.Errorf("node: config: bucket type %q: %w: consistent types live in the metadata plane, not in node configuration", name, ErrBadProps)
 		}
 	}
 	return nil

@@ -19,6 +19,12 @@ var (
 	ErrTooLarge = errors.New("node: object too large")
 	// ErrBadRequest: a malformed location or option.
 	ErrBadRequest = errors.New("node: bad request")
+	// ErrConflict: a strongly consistent write whose causal context is not
+	// the current version's, or a create of a key that exists (HTTP 412).
+	ErrConflict = errors.New("node: conflict")
+	// ErrUnavailable: the metadata plane has no leader or no quorum within
+	// the request's deadline (HTTP 503).
+	ErrUnavailable = errors.New("node: unavailable")
 	// ErrClosed: the node is shutting down.
 	ErrClosed = errors.New("node: closed")
 )

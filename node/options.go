@@ -18,6 +18,10 @@ type PutOptions struct {
 	Context object.Context
 	// ReturnBody asks for the merged object after the write.
 	ReturnBody bool
+	// IfNoneMatch asks that the write create the key only if absent. The
+	// strongly consistent path checks it atomically; the AP path cannot,
+	// and leaves If-None-Match to the HTTP layer's read-then-write.
+	IfNoneMatch bool
 }
 
 // DeleteOptions tune one delete. A delete is a put of a tombstone, so it

@@ -58,9 +58,6 @@ func (p Props) Validate() error {
 	if p.LastWriteWins && p.AllowMult {
 		return fmt.Errorf("%w: last_write_wins and allow_mult cannot both be true", ErrBadProps)
 	}
-	if p.Consistent {
-		return fmt.Errorf("%w: consistent bucket types need the metadata plane, which this node does not run", ErrBadProps)
-	}
 	return nil
 }
 
