@@ -87,8 +87,8 @@ type BucketType struct {
 type State struct {
 	Members map[string]*Member `msgpack:"members"`
 	// Ring is nil until OpInit.
-	Ring   *RingState `msgpack:"ring"`
-	Staged []Change   `msgpack:"staged"`
+	Ring   *RingState             `msgpack:"ring"`
+	Staged []Change               `msgpack:"staged"`
 	Types  map[string]*BucketType `msgpack:"types"`
 	// Buckets are per-bucket property overrides, keyed by
 	// string(node.BucketPrefix(type, bucket)).
