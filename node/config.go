@@ -19,11 +19,13 @@ type Config struct {
 	// RingSize is the number of partitions (a power of two), fixed when the
 	// cluster is created.
 	RingSize int
-	// Props are the properties of the default bucket type.
+	// Props are the properties of the default bucket type when the node
+	// runs alone (New without a Metadata); its n_val is also the target
+	// n_val of the ring the node claims.
 	Props Props
-	// Types are further bucket types and their properties, fixed for the
-	// node's life. (The metadata plane will make bucket types a cluster-wide,
-	// changeable setting; until then they come from configuration.)
+	// Types are further bucket types and their properties when the node
+	// runs alone, fixed for the node's life. With a Metadata, the metadata
+	// plane's types rule and Types is not read.
 	Types map[string]Props
 	// MaxObjectSize bounds a value; larger puts fail with ErrTooLarge.
 	MaxObjectSize int64

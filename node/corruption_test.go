@@ -28,7 +28,7 @@ func TestCorruptionOnBadger(t *testing.T) {
 	logs := &syncbuf.Buffer{}
 	cfg := DefaultLocalConfig("n1")
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	n, err := New(cfg, eng)
+	n, err := New(cfg, eng, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,8 @@ func resolveGet(p Props, opts GetOptions) (getQuorum, error) {
 // Get implements KV. It asks every replica of the preference list, answers
 // after r of them (pr of them primaries) with the merge of what they hold,
 // and once all have replied repairs those that were stale, missing or
-// corrupt (read repair).
+// corrupt (read repair). A key of a consistent type is read from the
+// metadata plane instead, and opts are ignored.
 func (n *Node) Get(ctx context.Context, loc Location, opts GetOptions) (*object.Object, error) {
 	start := n.cfg.Clock.Now()
 	props, done, err := n.begin(loc)
@@ -55,11 +56,16 @@ func (n *Node) Get(ctx context.Context, loc Location, opts GetOptions) (*object.
 		return nil, err
 	}
 	defer done()
-	q, err := resolveGet(props, opts)
-	if err != nil {
-		return nil, err
+	var obj *object.Object
+	if props.Consistent {
+		obj, err = n.strongGet(ctx, loc)
+	} else {
+		var q getQuorum
+		if q, err = resolveGet(props, opts); err != nil {
+			return nil, err
+		}
+		obj, err = n.get(ctx, loc, q)
 	}
-	obj, err := n.get(ctx, loc, q)
 	n.metrics.observeGet(n.cfg.Clock.Since(start), obj, err)
 	return obj, err
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
@@ -10,14 +11,21 @@ import (
 
 // ListBuckets implements KV. It scans every partition this node owns, so
 // its cost grows with the number of keys stored: an operator's tool, not a
-// request path.
+// request path. The buckets of a consistent type cannot be listed
+// (ErrBadRequest).
 func (n *Node) ListBuckets(ctx context.Context, typ string, fn func(bucket string) error) error {
 	if err := n.admit(); err != nil {
 		return err
 	}
 	defer n.bg.Done()
-	if _, err := n.props.typeProps(typ); err != nil {
+	tp, err := n.md.TypeProps(typ)
+	if err != nil {
 		return err
+	}
+	if tp.Consistent {
+		// Its keys live in the metadata plane, which lists keys by bucket
+		// only: scanning the vnodes would answer an empty list.
+		return fmt.Errorf("%w: cannot list the buckets of consistent bucket type %q", ErrBadRequest, typ)
 	}
 	seen := map[string]bool{}
 	return n.scan(ctx, appendPart(nil, typ), func(loc Location) error {
@@ -33,15 +41,19 @@ func (n *Node) ListBuckets(ctx context.Context, typ string, fn func(bucket strin
 // hold a live value, each once. As expensive as ListBuckets, and more: each
 // key found is read from every replica of its preference list, so that a
 // replica still holding a value another has deleted does not resurrect it
-// in the listing.
+// in the listing. The keys of a consistent type are listed from this
+// node's copy of the metadata plane's state.
 func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key string) error) error {
 	if err := n.admit(); err != nil {
 		return err
 	}
 	defer n.bg.Done()
-	props, err := n.props.get(typ, bucket)
+	props, err := n.md.BucketProps(typ, bucket)
 	if err != nil {
 		return err
+	}
+	if props.Consistent {
+		return n.md.StrongList(ctx, typ, bucket, fn)
 	}
 	seen := map[string]bool{}
 	return n.scan(ctx, BucketPrefix(typ, bucket), func(loc Location) error {

@@ -20,7 +20,7 @@ type Node struct {
 	local    *vnodes
 	replicas Replicas
 	ring     atomic.Pointer[ring.Ring]
-	props    *propsStore
+	md       Metadata
 	metrics  *metrics
 
 	// ctx outlives requests: replica calls that continue after a request
@@ -39,8 +39,11 @@ var _ KV = (*Node)(nil)
 
 // New starts a node of a one-member cluster over eng: the node owns every
 // partition and stores each key in the n_val vnodes of its preference list.
-// The node does not own eng; the caller closes it after Close.
-func New(cfg Config, eng store.Engine) (*Node, error) {
+// It reads bucket types and properties from md, and sends the keys of
+// consistent bucket types to it. A nil md means the node runs alone: it
+// then uses a LocalMetadata over eng with cfg.Props and cfg.Types.
+// The node owns neither eng nor md; the caller closes them after Close.
+func New(cfg Config, eng store.Engine, md Metadata) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -56,10 +59,12 @@ func New(cfg Config, eng store.Engine) (*Node, error) {
 	n.local = newVNodes(eng, n.log, &n.metrics.corruptReads)
 	n.replicas = n.local
 	n.ring.Store(r)
-	n.props, err = loadProps(eng, cfg.Props, cfg.Types)
-	if err != nil {
-		return nil, err
+	if md == nil {
+		if md, err = NewLocalMetadata(eng, cfg.Props, cfg.Types); err != nil {
+			return nil, err
+		}
 	}
+	n.md = md
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(n.metrics); err != nil {
 			return nil, fmt.Errorf("node: register metrics: %w", err)
@@ -104,8 +109,9 @@ func actor(vn ring.VNode) object.Actor {
 }
 
 // begin admits a request: it checks the node is open and the location
-// valid, and returns the bucket's effective properties. On success the
-// caller must call the returned done when the request ends.
+// valid, and returns the bucket's effective properties (with Consistent,
+// the request goes to the metadata plane). On success the caller must
+// call the returned done when the request ends.
 func (n *Node) begin(loc Location) (p Props, done func(), err error) {
 	if err := n.admit(); err != nil {
 		return Props{}, nil, err
@@ -118,7 +124,7 @@ func (n *Node) begin(loc Location) (p Props, done func(), err error) {
 	if err := loc.Validate(); err != nil {
 		return Props{}, nil, err
 	}
-	p, err = n.props.get(loc.Type, loc.Bucket)
+	p, err = n.md.BucketProps(loc.Type, loc.Bucket)
 	if err == nil && p.NVal > n.Ring().Size() {
 		err = fmt.Errorf("%w: n_val %d exceeds the ring's %d partitions", ErrBadProps, p.NVal, n.Ring().Size())
 	}

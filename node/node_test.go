@@ -27,15 +27,24 @@ type testNode struct {
 
 func newTestNode(t *testing.T, mutate ...func(*Config)) *testNode {
 	t.Helper()
+	return newTestNodeWith(t, nil, mutate...)
+}
+
+// testEpoch is when a test node's fake clock starts.
+var testEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// newTestNodeWith is newTestNode over md (nil: a LocalMetadata).
+func newTestNodeWith(t *testing.T, md Metadata, mutate ...func(*Config)) *testNode {
+	t.Helper()
 	cfg := DefaultLocalConfig("n1")
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	fc := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	fc := clock.NewFake(testEpoch)
 	cfg.Clock = fc
 	for _, m := range mutate {
 		m(&cfg)
 	}
 	eng := store.NewMem()
-	n, err := New(cfg, eng)
+	n, err := New(cfg, eng, md)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +369,7 @@ func TestPropsValidationAndPersistence(t *testing.T) {
 	// A fresh node on the same engine sees the stored properties.
 	cfg := n.cfg
 	cfg.Registry = nil
-	n2, err := New(cfg, n.eng)
+	n2, err := New(cfg, n.eng, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

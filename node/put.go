@@ -47,6 +47,11 @@ type putReply struct {
 // it advances the object's clock with itself as actor and stores the
 // result, then every other replica merges it; the answer comes after w
 // acknowledgements, dw of them durable and pw of them from primaries.
+//
+// A key of a consistent type is written through the metadata plane
+// instead: the quorums in opts are ignored, opts.Context must be the
+// current version's (or, without one or with opts.IfNoneMatch, the key
+// must not exist), and ErrConflict says it was not.
 func (n *Node) Put(ctx context.Context, loc Location, c object.Content, opts PutOptions) (*object.Object, error) {
 	start := n.cfg.Clock.Now()
 	props, done, err := n.begin(loc)
@@ -57,12 +62,17 @@ func (n *Node) Put(ctx context.Context, loc Location, c object.Content, opts Put
 	if int64(len(c.Value)) > n.cfg.MaxObjectSize {
 		return nil, fmt.Errorf("%w: %d bytes, the maximum is %d", ErrTooLarge, len(c.Value), n.cfg.MaxObjectSize)
 	}
-	q, err := resolvePut(props, opts.W, opts.DW, opts.PW, props.W)
-	if err != nil {
-		return nil, err
+	var obj *object.Object
+	if props.Consistent {
+		obj, err = n.strongPut(ctx, loc, c, opts)
+	} else {
+		var q putQuorum
+		if q, err = resolvePut(props, opts.W, opts.DW, opts.PW, props.W); err != nil {
+			return nil, err
+		}
+		c.Deleted = false
+		obj, err = n.put(ctx, loc, props, q, opts.Context, c)
 	}
-	c.Deleted = false
-	obj, err := n.put(ctx, loc, props, q, opts.Context, c)
 	n.metrics.observePut(n.cfg.Clock.Since(start), err)
 	if err != nil || !opts.ReturnBody {
 		return nil, err
@@ -152,13 +162,22 @@ func (n *Node) put(ctx context.Context, loc Location, props Props, q putQuorum, 
 
 // Delete implements KV: a put of a tombstone. Without a causal context it
 // first reads the key with r (default rw) to learn what it deletes, and
-// answers ErrNotFound when there is nothing.
+// answers ErrNotFound when there is nothing. A key of a consistent type is
+// deleted through the metadata plane: opts.Context must be the current
+// version's (ErrConflict otherwise, even when it is empty).
 func (n *Node) Delete(ctx context.Context, loc Location, opts DeleteOptions) error {
 	props, done, err := n.begin(loc)
 	if err != nil {
 		return err
 	}
 	defer done()
+	if props.Consistent {
+		if err := n.strongDelete(ctx, loc, opts); err != nil {
+			return err
+		}
+		n.metrics.deletes.Add(1)
+		return nil
+	}
 	rwDefault := props.RW
 	if opts.RW != QuorumDefault {
 		rwDefault = opts.RW

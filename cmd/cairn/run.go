@@ -58,7 +58,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	nc.Clock = clock.Real{}
 	nc.Logger = logger
 	nc.Registry = reg
-	n, err := node.New(nc, eng)
+	n, err := node.New(nc, eng, nil)
 	if err != nil {
 		return err
 	}

@@ -213,6 +213,11 @@ func (a *API) serveKV(w http.ResponseWriter, r *http.Request, rt route, q query)
 		case http.MethodPost:
 			return a.createObject(w, r, rt, q)
 		}
+	case routeTypeProps:
+		if r.Method == http.MethodPut {
+			return a.setTypeProps(w, r, rt)
+		}
+		return a.getTypeProps(w, r, rt)
 	}
 	return fmt.Errorf("httpapi: no handler for %s %s", r.Method, rt.kind) // unreachable: methods() guards
 }

@@ -43,6 +43,24 @@ func (c conditions) any() bool {
 	return c.hasIfMatch || c.hasIfNoneMatch || !c.ifModifiedSince.IsZero() || !c.ifUnmodifiedSince.IsZero()
 }
 
+// ifNoneMatchAny reports whether If-None-Match is "*" (or lists it): the
+// write must create the key.
+func (c conditions) ifNoneMatchAny() bool {
+	for _, t := range c.ifNoneMatch {
+		if t.wildcard {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutIfNoneMatch is c without its If-None-Match, for a write whose
+// If-None-Match the node checks itself.
+func (c conditions) withoutIfNoneMatch() conditions {
+	c.hasIfNoneMatch, c.ifNoneMatch = false, nil
+	return c
+}
+
 // guardsWrite reports whether a write checked against these conditions
 // replaces what they were checked against (If-Match, If-Unmodified-Since
 // name an existing version; If-None-Match: * only asserts absence).

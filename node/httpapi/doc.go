@@ -13,6 +13,8 @@
 //	GET       /buckets/{B}/keys?keys=true|stream   list keys (full scan)
 //	GET       /buckets?buckets=true|stream         list buckets (full scan)
 //	GET|PUT|DELETE /buckets/{B}/props    bucket properties: {"props":{…}}
+//	GET|HEAD|PUT /types/{T}/props        bucket type properties: {"props":{…}}
+//	                                     (PUT needs the metadata plane: 400 without)
 //	GET|HEAD|PUT|POST|DELETE /riak/{B}/{K}   legacy (Riak 1.x) object paths
 //	POST      /riak/{B}                  legacy create; GET/PUT /riak/{B} are props
 //	GET       /ping                      200 "OK"
@@ -47,6 +49,14 @@
 //     tombstones, or when If-Match / If-Unmodified-Since named the version
 //     it replaces. It supersedes exactly what was checked; a concurrent
 //     write it did not see survives as a sibling.
+//   - Keys of a consistent bucket type (consistent: true) live in the
+//     metadata plane and never have siblings: a write must carry the
+//     current version's X-Riak-Vclock, or create a key that does not exist
+//     (no vclock), and a delete must carry it; otherwise 412. Their
+//     If-None-Match: * is checked by the plane atomically with the write
+//     (node.PutOptions.IfNoneMatch), not by a read first; other
+//     preconditions are evaluated against a read as for any key. Quorum
+//     parameters are ignored for them, as in Riak.
 //   - A request body is read through http.MaxBytesReader: nothing beyond
 //     Config.MaxObjectSize is ever buffered (413).
 //   - Siblings are the live (non-deleted) contents of an object. If only
@@ -72,10 +82,12 @@
 //	     bucket type (node.ErrUnknownBucketType, as Riak answers)
 //	405  method not allowed on the path (with an Allow header)
 //	412  a failed If-Match / If-None-Match / If-Unmodified-Since on PUT,
-//	     POST or DELETE (and If-Match / If-Unmodified-Since on GET)
+//	     POST or DELETE (and If-Match / If-Unmodified-Since on GET);
+//	     node.ErrConflict (a stale or missing vclock on a consistent type)
 //	413  body larger than Config.MaxObjectSize, or node.ErrTooLarge
 //	415  PUT props with a Content-Type other than application/json
-//	503  node.ErrQuorumNotMet, node.ErrClosed, or a timeout
+//	503  node.ErrQuorumNotMet, node.ErrClosed, node.ErrUnavailable (the
+//	     metadata plane has no leader or quorum), or a timeout
 //	500  anything else (logged)
 //
 // # Usage

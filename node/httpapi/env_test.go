@@ -106,6 +106,7 @@ func (f *faultKV) ListKeys(ctx context.Context, typ, bucket string, fn func(key 
 // testEnv is what a test server runs on.
 type testEnv struct {
 	node  *node.Node
+	md    *node.MemMetadata // nil: the node runs alone, on a LocalMetadata
 	kv    *faultKV
 	clock *clock.Fake
 	reg   *prometheus.Registry
@@ -128,13 +129,23 @@ func testConfig() Config {
 // node on a Badger engine (fault injection wraps it).
 func newTestServer(t testing.TB) (*httptest.Server, *testEnv) {
 	t.Helper()
-	env := newTestEnv(t)
+	env := newTestEnv(t, false)
 	srv := httptest.NewServer(env.api)
 	t.Cleanup(srv.Close)
 	return srv, env
 }
 
-func newTestEnv(t testing.TB) *testEnv {
+// newStrongTestServer is newTestServer with the node on a MemMetadata that
+// has, besides "default" and "typed", the consistent type "strong".
+func newStrongTestServer(t testing.TB) (*httptest.Server, *testEnv) {
+	t.Helper()
+	env := newTestEnv(t, true)
+	srv := httptest.NewServer(env.api)
+	t.Cleanup(srv.Close)
+	return srv, env
+}
+
+func newTestEnv(t testing.TB, strong bool) *testEnv {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
 	sc := store.DefaultLocalConfig()
@@ -151,7 +162,17 @@ func newTestEnv(t testing.TB) *testEnv {
 	typed := node.DefaultProps()
 	typed.NVal = 2
 	nc.Types = map[string]node.Props{"typed": typed}
-	n, err := node.New(nc, eng)
+	var (
+		mem *node.MemMetadata
+		md  node.Metadata // nil: the node runs alone
+	)
+	if strong {
+		sp := node.DefaultProps()
+		sp.Consistent, sp.AllowMult = true, false
+		mem = node.NewMemMetadata(clk, nc.Props, map[string]node.Props{"typed": typed, "strong": sp})
+		md = mem
+	}
+	n, err := node.New(nc, eng, md)
 	if err != nil {
 		t.Fatalf("node.New: %v", err)
 	}
@@ -161,6 +182,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	})
 	env := &testEnv{
 		node:  n,
+		md:    mem,
 		kv:    &faultKV{KV: n},
 		clock: clk,
 		reg:   prometheus.NewRegistry(),

@@ -36,6 +36,10 @@ func statusFor(err error) int {
 		return se.status
 	case errors.As(err, &tooBig), errors.Is(err, node.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, node.ErrConflict):
+		// A strongly consistent write whose context is not the current
+		// version's, or a create of a key that exists.
+		return http.StatusPreconditionFailed
 	case errors.Is(err, node.ErrNotFound), errors.Is(err, node.ErrUnknownBucketType):
 		// Riak answers 404 for a bucket type that does not exist.
 		return http.StatusNotFound
@@ -43,7 +47,7 @@ func statusFor(err error) int {
 		errors.Is(err, node.ErrBadProps),
 		errors.Is(err, object.ErrMalformedContext), errors.Is(err, object.ErrForeignContext):
 		return http.StatusBadRequest
-	case errors.Is(err, node.ErrQuorumNotMet), errors.Is(err, node.ErrClosed),
+	case errors.Is(err, node.ErrQuorumNotMet), errors.Is(err, node.ErrClosed), errors.Is(err, node.ErrUnavailable),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		// A timeout is how Riak reports a quorum that did not answer in
 		// time; a cancelled context means the client left, and whatever

@@ -379,7 +379,7 @@ func TestPingStatsMetricsPprof(t *testing.T) {
 }
 
 func TestPprofOffByDefault(t *testing.T) {
-	api, err := New(DefaultConfig(), newTestEnv(t).kv, nil, nil)
+	api, err := New(DefaultConfig(), newTestEnv(t, false).kv, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +407,7 @@ func TestConfigValidate(t *testing.T) {
 		if c.Validate() == nil {
 			t.Errorf("%s: accepted", name)
 		}
-		if _, err := New(c, newTestEnv(t).kv, nil, nil); err == nil {
+		if _, err := New(c, newTestEnv(t, false).kv, nil, nil); err == nil {
 			t.Errorf("%s: New accepted", name)
 		}
 	}

@@ -20,12 +20,13 @@ func FuzzRouter(f *testing.F) {
 		{"GET", "/buckets/b/keys", "keys=stream", "", "", ""},
 		{"PUT", "/buckets/b/props", "", "application/json", "", ""},
 		{"GET", "/types/typed/buckets/b/props", "", "", "", ""},
+		{"PUT", "/types/typed/props", "", "application/json", "", ""},
 		{"GET", "/buckets/b/keys/k", "vtag=abc&timeout=5", "", "", ""},
 		{"PATCH", "/../buckets/%2e%2e/keys/+", "r=%zz", "", "", ""},
 	} {
 		f.Add(s[0], s[1], s[2], s[3], s[4], s[5])
 	}
-	env := newTestEnv(f)
+	env := newTestEnv(f, false)
 	methods := []string{"GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"}
 	f.Fuzz(func(t *testing.T, method, path, rawQuery, ctype, link, ifMatch string) {
 		if !slices.Contains(methods, method) {

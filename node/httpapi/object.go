@@ -61,15 +61,25 @@ func (a *API) putObject(w http.ResponseWriter, r *http.Request, rt route, q quer
 	if err != nil {
 		return err
 	}
+	cond := parseConditions(r.Header)
+	create, err := a.atomicCreate(r, loc, cond)
+	if err != nil {
+		return err
+	}
+	if create {
+		cond = cond.withoutIfNoneMatch()
+	}
 	// Preconditions are checked before the body is read: a refused write
 	// should not cost the upload.
-	if causal, err = a.checkWrite(r, loc, q, causal); err != nil {
+	if causal, err = a.checkWrite(r, loc, q, cond, causal); err != nil {
 		return err
 	}
 	if c.Value, err = a.readBody(w, r, loc); err != nil {
 		return err
 	}
-	res, err := a.kv.Put(r.Context(), loc, c, q.putOptions(causal))
+	opts := q.putOptions(causal)
+	opts.IfNoneMatch = create
+	res, err := a.kv.Put(r.Context(), loc, c, opts)
 	if err != nil {
 		return err
 	}
@@ -106,7 +116,7 @@ func (a *API) deleteObject(w http.ResponseWriter, r *http.Request, rt route, q q
 	if err != nil {
 		return err
 	}
-	if causal, err = a.checkWrite(r, loc, q, causal); err != nil {
+	if causal, err = a.checkWrite(r, loc, q, parseConditions(r.Header), causal); err != nil {
 		return err
 	}
 	if err := a.kv.Delete(r.Context(), loc, q.deleteOptions(causal)); err != nil {
@@ -116,12 +126,26 @@ func (a *API) deleteObject(w http.ResponseWriter, r *http.Request, rt route, q q
 	return nil
 }
 
-// checkWrite evaluates a write's preconditions, if it has any, against a
-// read of the key, and returns the causal context the write should carry:
+// atomicCreate reports whether a write's If-None-Match: * is left to the
+// node (PutOptions.IfNoneMatch) rather than emulated by checkWrite: it is
+// when the bucket is of a consistent type, whose writes the metadata plane
+// checks atomically. Elsewhere a read-then-write is the best there is.
+func (a *API) atomicCreate(r *http.Request, loc node.Location, cond conditions) (bool, error) {
+	if !cond.ifNoneMatchAny() {
+		return false, nil
+	}
+	p, err := a.kv.BucketProps(r.Context(), loc.Type, loc.Bucket)
+	if err != nil {
+		return false, err
+	}
+	return p.Consistent, nil
+}
+
+// checkWrite evaluates a write's preconditions cond, if it has any, against
+// a read of the key, and returns the causal context the write should carry:
 // the client's, or, when the client sent none, that of the read if the
 // precondition vouched for what it saw (see below).
-func (a *API) checkWrite(r *http.Request, loc node.Location, q query, causal object.Context) (object.Context, error) {
-	cond := parseConditions(r.Header)
+func (a *API) checkWrite(r *http.Request, loc node.Location, q query, cond conditions, causal object.Context) (object.Context, error) {
 	if !cond.any() {
 		return causal, nil
 	}

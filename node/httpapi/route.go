@@ -17,6 +17,7 @@ const (
 	routeBuckets                           // …/buckets
 	routeProps                             // …/buckets/B/props
 	routeLegacyBucket                      // /riak/B
+	routeTypeProps                         // /types/T/props
 )
 
 // String is the route's metrics label.
@@ -32,6 +33,8 @@ func (k routeKind) String() string {
 		return "props"
 	case routeLegacyBucket:
 		return "legacy_bucket"
+	case routeTypeProps:
+		return "type_props"
 	}
 	return "unmatched"
 }
@@ -49,6 +52,8 @@ func (k routeKind) methods() []string {
 		return []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete}
 	case routeLegacyBucket:
 		return []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost}
+	case routeTypeProps:
+		return []string{http.MethodGet, http.MethodHead, http.MethodPut}
 	}
 	return nil
 }
@@ -84,7 +89,7 @@ func (rt route) objectPath(key string) string {
 func (rt route) validate() error {
 	loc := rt.location()
 	switch rt.kind {
-	case routeBuckets:
+	case routeBuckets, routeTypeProps:
 		loc.Bucket, loc.Key = "-", "-"
 	case routeKeys, routeProps, routeLegacyBucket:
 		loc.Key = "-"
@@ -132,13 +137,17 @@ func matchRoute(segs []string) (route, error) {
 		return rt, err
 	}
 	if segs[0] == "types" {
-		if len(segs) < 3 || segs[2] != "buckets" {
+		if len(segs) < 3 || (segs[2] != "buckets" && segs[2] != "props") || (segs[2] == "props" && len(segs) > 3) {
 			return rt, notFoundPath(segs)
 		}
 		if rt.typ, err = unescapeSegment(segs[1]); err != nil {
 			return rt, err
 		}
 		rt.typed = true
+		if segs[2] == "props" {
+			rt.kind = routeTypeProps
+			return rt, nil
+		}
 		segs = segs[2:]
 	}
 	// segs[0] == "buckets"
@@ -164,7 +173,7 @@ func matchRoute(segs []string) (route, error) {
 
 func notFoundPath(segs []string) error {
 	return errStatus(http.StatusNotFound, "no such resource: /%s (want /buckets/BUCKET/keys/KEY, "+
-		"/buckets/BUCKET/keys, /buckets/BUCKET/props or /buckets, optionally under /types/TYPE)", strings.Join(segs, "/"))
+		"/buckets/BUCKET/keys, /buckets/BUCKET/props or /buckets, optionally under /types/TYPE; or /types/TYPE/props)", strings.Join(segs, "/"))
 }
 
 // unescapeSegment decodes one path segment as Riak does: %XX escapes, and

@@ -1,0 +1,40 @@
+// Package rpc is cairn's internal request/response transport between
+// nodes: msgpack frames over long-lived, multiplexed connections, on a
+// pluggable Network so that whole clusters can run in one test process.
+//
+// A Client keeps a few connections per peer and sends many requests on
+// each at once; every request carries a client-chosen id, and the Server
+// runs each request's Handler on its own goroutine and answers as soon as
+// it is done, so answers come back in any order. Invariants:
+//
+//   - A call ends exactly once: with the handler's answer, a *RemoteError,
+//     the caller's context error, or an error wrapping ErrConnection when
+//     the connection broke or could not be made. After ErrConnection or a
+//     context error the request may or may not have run.
+//   - The caller's deadline travels with the request (as time remaining,
+//     so host clocks need not agree) and bounds the handler's context.
+//   - A connection that carries bad bytes (oversized length, bad checksum,
+//     truncated or undecodable frame) is closed and logged; other
+//     connections are unaffected.
+//   - Close on Client or Server returns only after every goroutine it
+//     started has exited.
+//
+// Usage:
+//
+//	srv := rpc.NewServer(cfg, func(ctx context.Context, method string, body []byte) ([]byte, error) {
+//		switch method {
+//		case "ping":
+//			return body, nil
+//		}
+//		return nil, rpc.ErrUnknownMethod
+//	})
+//	ln, _ := rpc.TCP{}.Listen(":8099")
+//	go srv.Serve(ln)
+//
+//	cl := rpc.NewClient(cfg, rpc.TCP{})
+//	out, err := cl.Call(ctx, "10.0.0.2:8099", "ping", []byte("hi"))
+//
+// MemNetwork stands in for TCP in tests, with Partition, Isolate and Block
+// to inject faults; its connections are plain net.Conns, so Raft's
+// NetworkTransport can run over it too.
+package rpc
