@@ -1,0 +1,26 @@
+// Command cairnctl administers a cairn cluster through a node's admin
+// HTTP API (/admin/…): the Raft group, ring changes (stage, plan, commit,
+// as riak-admin cluster), the ring, and bucket types.
+//
+//	cairnctl --node 10.0.0.1:8098 cluster join n4
+//	cairnctl cluster plan
+//	cairnctl cluster commit
+//	cairnctl -o json ring
+//
+// --node (env CAIRN_NODE) names any node of the cluster; writes go through
+// the Raft group from there.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}

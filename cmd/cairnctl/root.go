@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// defaultNode is where cairnctl looks without --node or CAIRN_NODE: the
+// server's default HTTP address.
+const defaultNode = "http://127.0.0.1:8098"
+
+// app is one invocation's settings and output, shared by every command.
+type app struct {
+	stdout io.Writer
+
+	node    string
+	output  string
+	timeout time.Duration
+
+	// client is made on the first request, once the flags are parsed.
+	client *client
+}
+
+// run executes cairnctl with args and returns the exit status: 0, or 1
+// after printing the error to stderr. stdin is read only for a "-"
+// argument.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	root := newRootCommand(stdout, stderr, getenv)
+	root.SetIn(stdin)
+	if args == nil {
+		args = []string{} // nil would make cobra read os.Args
+	}
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "cairnctl:", err)
+		return 1
+	}
+	return 0
+}
+
+// newRootCommand builds the command tree. getenv supplies CAIRN_NODE.
+func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+	a := &app{stdout: stdout}
+	node := getenv("CAIRN_NODE")
+	if node == "" {
+		node = defaultNode
+	}
+	root := &cobra.Command{
+		Use:   "cairnctl",
+		Short: "Administer a cairn cluster",
+		Long: "cairnctl administers a cairn cluster through the admin HTTP API of one of its nodes.\n\n" +
+			"Ring changes are staged, planned and committed, as with riak-admin:\n" +
+			"  cairnctl cluster join n4\n  cairnctl cluster plan\n  cairnctl cluster commit",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	f := root.PersistentFlags()
+	f.StringVar(&a.node, "node", node, "URL or host:port of a node's HTTP API (env CAIRN_NODE)")
+	f.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	f.DurationVar(&a.timeout, "timeout", 10*time.Second, "how long to wait for the node's answer")
+	root.AddCommand(
+		newRaftCommand(a),
+		newClusterCommand(a),
+		newRingCommand(a),
+		newBucketTypeCommand(a),
+	)
+	return root
+}
+
+// do checks the global flags, then sends one request (client.do). The
+// check waits for a request so that help and completion work whatever
+// CAIRN_NODE holds.
+func (a *app) do(ctx context.Context, method, path string, in, out any) ([]byte, error) {
+	if a.client == nil {
+		if err := a.setup(); err != nil {
+			return nil, err
+		}
+	}
+	return a.client.do(ctx, method, path, in, out)
+}
+
+// setup checks the global flags and makes the client.
+func (a *app) setup() error {
+	switch a.output {
+	case "table", "json":
+	default:
+		return fmt.Errorf("--output %q: want table or json", a.output)
+	}
+	if a.timeout <= 0 {
+		return fmt.Errorf("--timeout %s: must be positive", a.timeout)
+	}
+	base, err := nodeURL(a.node)
+	if err != nil {
+		return err
+	}
+	a.client = newClient(base, a.timeout)
+	return nil
+}
+
+// nodeURL turns --node into a base URL: a scheme is optional
+// (127.0.0.1:8098 means http://127.0.0.1:8098) and a trailing slash is
+// dropped. A path is kept, for a node behind a proxy.
+func nodeURL(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("--node is empty: give a node's HTTP address, such as 127.0.0.1:8098")
+	}
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("--node %q: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("--node %q: scheme must be http or https", s)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("--node %q: no host", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("--node %q: want scheme://host:port, with no query", s)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// group is a command that only holds subcommands. Without one it prints
+// its help; an unknown one is an error (cobra would print help and exit 0).
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q for %q; see '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
