@@ -48,8 +48,9 @@ func NewClient(cfg Config, nw Network) *Client {
 // The returned slice belongs to the caller; body is not retained after Call
 // returns. ctx bounds the whole call: its deadline travels to the server,
 // which cancels the handler's context when it passes, and Call returns as
-// soon as ctx is done, wrapping ctx.Err(). Other errors wrap ErrConnection,
-// ErrFrameTooLarge or ErrClosed, or are a *RemoteError from the handler.
+// soon as ctx is done, wrapping ctx.Err(). Other errors wrap ErrConnection
+// (as ErrDial if the request was never sent), ErrFrameTooLarge or
+// ErrClosed, or are a *RemoteError from the handler.
 func (c *Client) Call(ctx context.Context, addr, method string, body []byte) ([]byte, error) {
 	if method == "" {
 		return nil, callError(addr, method, errors.New("rpc: empty method name"))
@@ -74,7 +75,7 @@ func (c *Client) Call(ctx context.Context, addr, method string, body []byte) ([]
 		if err != nil {
 			return nil, callError(addr, method, err)
 		}
-		out, err, retry := cc.roundTrip(ctx, f.ID, b)
+		out, retry, err := cc.roundTrip(ctx, f.ID, b)
 		if retry {
 			continue // the connection was retired before the request left
 		}
@@ -193,7 +194,7 @@ func (c *Client) dialSlot(s *slot, a *dialAttempt, addr string) {
 	case err != nil && c.ctx.Err() != nil:
 		a.err = ErrClosed
 	case err != nil:
-		a.err = fmt.Errorf("%w: dial %s: %w", ErrConnection, addr, err)
+		a.err = fmt.Errorf("%w: %s: %w", ErrDial, addr, err)
 	default:
 		a.conn, a.err = c.startConn(nc, addr)
 	}

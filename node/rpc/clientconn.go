@@ -75,26 +75,26 @@ func (cc *clientConn) usable() bool { return !cc.dead.Load() }
 // roundTrip sends the encoded request b (whose id is id) and waits for its
 // answer. retry is true when the connection had been retired before the
 // request could be sent, so the caller should pick another.
-func (cc *clientConn) roundTrip(ctx context.Context, id uint64, b []byte) (body []byte, err error, retry bool) {
+func (cc *clientConn) roundTrip(ctx context.Context, id uint64, b []byte) (body []byte, retry bool, err error) {
 	ch := make(chan result, 1)
 	cc.mu.Lock()
 	if cc.broken != nil {
 		err, retry := cc.broken, cc.retired
 		cc.mu.Unlock()
-		return nil, err, retry
+		return nil, retry, err
 	}
 	cc.pending[id] = ch
 	cc.mu.Unlock()
 
 	if err := cc.send(ctx, b); err != nil && ctx.Err() != nil {
 		cc.forget(id)
-		return nil, ctx.Err(), false
+		return nil, false, ctx.Err()
 	}
 	// Had send failed because the connection broke, the breaking has
 	// answered ch.
 	select {
 	case r := <-ch:
-		return r.body, r.err, false
+		return r.body, false, r.err
 	case <-ctx.Done():
 		// The server enforces a deadline by itself (it came with the
 		// request); only an early cancel needs telling.
@@ -103,7 +103,7 @@ func (cc *clientConn) roundTrip(ctx context.Context, id uint64, b []byte) (body 
 				cc.trySend(cancel)
 			}
 		}
-		return nil, ctx.Err(), false
+		return nil, false, ctx.Err()
 	}
 }
 
@@ -133,7 +133,12 @@ func (cc *clientConn) readLoop() {
 			err = fmt.Errorf("%w: kind %d from a server", ErrMalformedFrame, f.Kind)
 		}
 		if err != nil {
-			cc.fail(cc.readError(err))
+			if isClosed(cc.done) {
+				err = cc.err // the reason it was shut, not the read that noticed
+			} else {
+				err = cc.readError(err)
+			}
+			cc.fail(err)
 			return
 		}
 		cc.deliver(f)

@@ -15,6 +15,9 @@ var (
 	// may or may not have been handled; only idempotent requests may be
 	// retried blindly.
 	ErrConnection = errors.New("rpc: connection failed")
+	// ErrDial: no connection to the peer could be made, so the request was
+	// never sent and may be retried. It wraps ErrConnection.
+	ErrDial = fmt.Errorf("%w: dial failed, request not sent", ErrConnection)
 	// ErrFrameTooLarge: a request or response exceeds Config.MaxFrameSize.
 	ErrFrameTooLarge = errors.New("rpc: frame too large")
 	// ErrMalformedFrame: bytes on the wire that are not a valid frame

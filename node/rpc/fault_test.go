@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -37,14 +38,16 @@ func TestPartitionAndHeal(t *testing.T) {
 	}()
 	recv(t, started)
 	m.Partition([]string{"cli"}, []string{"srv"})
-	if err := recv(t, errc); !errors.Is(err, ErrConnection) {
-		t.Errorf("call in flight across partition: %v, want ErrConnection", err)
+	if err := recv(t, errc); !errors.Is(err, ErrConnection) || errors.Is(err, ErrDial) {
+		t.Errorf("call in flight across partition: %v, want ErrConnection and not ErrDial", err)
 	}
 	if err := recv(t, ended); !errors.Is(err, context.Canceled) {
 		t.Errorf("handler across partition: %v", err)
 	}
+	// Once the client has seen its connections go, calls fail at the dial.
+	waitBroken(t, c, addr)
 	_, err := c.Call(ctx, addr, "echo", nil)
-	if !errors.Is(err, ErrConnection) || !strings.Contains(err.Error(), "cli cannot reach srv") {
+	if !errors.Is(err, ErrDial) || !strings.Contains(err.Error(), "cli cannot reach srv") {
 		t.Errorf("call across partition: %v", err)
 	}
 
@@ -54,9 +57,8 @@ func TestPartitionAndHeal(t *testing.T) {
 	}
 }
 
-// TestBlockHoldsResponse: with the server's replies held, a call waits
-// (and the server enforces its deadline without a cancel getting
-// through); after Unblock the held answers arrive.
+// TestBlockHoldsResponse: with the server's replies held, calls wait
+// (or give up); after Unblock the held answer arrives.
 func TestBlockHoldsResponse(t *testing.T) {
 	m := NewMemNetwork()
 	handled := make(chan string, 2)
@@ -71,15 +73,21 @@ func TestBlockHoldsResponse(t *testing.T) {
 	recv(t, handled)
 
 	m.Block("srv", "cli")
-	// A call that times out while its answer is held.
-	if _, err := c.Call(ctxTimeout(t, 50*time.Millisecond), addr, "echo", []byte("lost")); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("call with reply held: %v", err)
-	}
+	// A call that gives up while its answer is held.
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Call(ctx, addr, "echo", []byte("lost"))
+		errc <- err
+	}()
 	if got := recv(t, handled); got != "lost" {
 		t.Fatalf("handled %q", got)
 	}
+	cancel()
+	if err := recv(t, errc); !errors.Is(err, context.Canceled) {
+		t.Fatalf("call with reply held: %v", err)
+	}
 	// A call that waits it out.
-	errc := make(chan error, 1)
 	go func() {
 		out, err := c.Call(ctxTimeout(t, waitLong), addr, "echo", []byte("late"))
 		if err == nil && string(out) != "late" {
@@ -102,24 +110,27 @@ func TestBlockHoldsResponse(t *testing.T) {
 }
 
 // TestServerDeadlineWithoutCancel: the server cancels a handler at the
-// request's deadline even when nothing more arrives from the caller.
+// deadline carried in the request, with nothing more from the caller (the
+// request is written by hand, so no client-side timer is involved).
 func TestServerDeadlineWithoutCancel(t *testing.T) {
 	m := NewMemNetwork()
 	started, ended := make(chan struct{}, 1), make(chan error, 1)
 	_, addr := startServer(t, testConfig(), m.Host("srv"), "srv:1", blockUntilCancelled(started, ended))
-	c := newTestClient(t, testConfig(), m.Host("cli"))
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.Call(ctxTimeout(t, 100*time.Millisecond), addr, "block", nil)
-		errc <- err
-	}()
+	raw, err := m.Host("cli").Dial(ctxTimeout(t, waitLong), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	req, err := encodeFrame(&frame{ID: 1, Kind: kindRequest, Method: "block", Timeout: int64(50 * time.Millisecond)}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Write(req); err != nil {
+		t.Fatal(err)
+	}
 	recv(t, started)
-	m.Block("cli", "srv")
 	if err := recv(t, ended); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("handler: %v, want DeadlineExceeded", err)
-	}
-	if err := recv(t, errc); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Call: %v, want DeadlineExceeded", err)
 	}
 }
 
@@ -179,5 +190,63 @@ func TestServerSurvivesBadInput(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "bad frame"); n != len(tests) {
 		t.Errorf("%d warnings for %d bad connections:\n%s", n, len(tests), logs.String())
+	}
+}
+
+// TestWriteTimeout: a peer that takes no bytes for WriteTimeout breaks the
+// connection, failing the calls on it.
+func TestWriteTimeout(t *testing.T) {
+	checkGoroutines(t)
+	m := NewMemNetwork()
+	_, addr := startServer(t, testConfig(), m.Host("srv"), "srv:1", echo)
+	cfg := testConfig()
+	cfg.WriteTimeout = 50 * time.Millisecond
+	cfg.ConnsPerPeer = 1 // both calls on the connection made before the Block
+	c := newTestClient(t, cfg, m.Host("cli"))
+	ctx := ctxTimeout(t, waitLong)
+	if _, err := c.Call(ctx, addr, "echo", nil); err != nil {
+		t.Fatal(err)
+	}
+	m.Block("cli", "srv")
+	// More than the mem buffer holds, so the writer stalls.
+	_, err := c.Call(ctx, addr, "echo", make([]byte, memBufferSize+1))
+	if !errors.Is(err, ErrConnection) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("call to a stalled peer: %v", err)
+	}
+}
+
+// dialSignal is a Network that reports each Dial as it starts.
+type dialSignal struct {
+	Network
+	dialing chan string
+}
+
+func (d dialSignal) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	d.dialing <- addr
+	return d.Network.Dial(ctx, addr)
+}
+
+// TestClientCloseDuringDial: Close does not wait out a dial that hangs.
+func TestClientCloseDuringDial(t *testing.T) {
+	checkGoroutines(t)
+	m := NewMemNetwork()
+	ln, err := m.Host("srv").Listen("srv:1") // never accepts
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := testConfig()
+	cfg.DialTimeout = time.Hour
+	nw := dialSignal{m.Host("cli"), make(chan string, 1)}
+	c := NewClient(cfg, nw)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Call(context.Background(), "srv:1", "echo", nil)
+		errc <- err
+	}()
+	recv(t, nw.dialing)
+	c.Close()
+	if err := recv(t, errc); !errors.Is(err, ErrClosed) {
+		t.Errorf("call during Close: %v, want ErrClosed", err)
 	}
 }

@@ -103,10 +103,11 @@ func TestMemConnDuplex(t *testing.T) {
 
 func TestMemConnWriterBlocksWhenFull(t *testing.T) {
 	c, s := memPair(t, NewMemNetwork())
+	write(t, c, make([]byte, memBufferSize-10)) // fits: does not wait
 	c.SetWriteDeadline(time.Now().Add(20 * time.Millisecond))
-	n, err := c.Write(make([]byte, memBufferSize+10))
-	if !isTimeout(err) || n != memBufferSize {
-		t.Fatalf("write = %d, %v; want %d and a timeout", n, err, memBufferSize)
+	n, err := c.Write(make([]byte, 20))
+	if !isTimeout(err) || n != 10 {
+		t.Fatalf("write = %d, %v; want 10 and a timeout", n, err)
 	}
 	c.SetWriteDeadline(time.Time{})
 	// Draining the buffer lets a blocked writer finish.

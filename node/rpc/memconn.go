@@ -31,6 +31,7 @@ type stream struct {
 	held    bool         // a Block is in force: the reader sees nothing
 	eof     bool         // the writing end closed: EOF once buf is drained
 	gone    bool         // the reading end closed: writes fail
+	reset   error        // the network cut the connection: everything fails
 	changed chan struct{}
 }
 
@@ -58,6 +59,16 @@ func (s *stream) closeWrite() {
 	s.notify()
 }
 
+// cut fails both ends' use of the stream with err at once, dropping what
+// it holds, as a connection reset does.
+func (s *stream) cut(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset = err
+	s.buf = bytes.Buffer{}
+	s.notify()
+}
+
 func (s *stream) closeRead() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -72,6 +83,8 @@ func (s *stream) read(p []byte) (n int, wait <-chan struct{}, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
+	case s.reset != nil:
+		return 0, nil, s.reset
 	case s.held:
 		// A held stream shows nothing, not even the writer's close: in a
 		// real network the FIN is stuck behind the data.
@@ -90,6 +103,9 @@ func (s *stream) read(p []byte) (n int, wait <-chan struct{}, err error) {
 func (s *stream) write(p []byte) (n int, wait <-chan struct{}, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.reset != nil {
+		return 0, nil, s.reset
+	}
 	if s.gone {
 		return 0, nil, errMemPeerClosed
 	}
@@ -194,6 +210,9 @@ func newMemPipe(nw *MemNetwork, hostA, hostB string, addrA, addrB memAddr, holdA
 
 // kill shuts both ends with err, as a network failure does.
 func (p *memPipe) kill(err error) {
+	// Cut the streams first, so no reader sees a plain EOF on the way.
+	p.aToB.cut(err)
+	p.bToA.cut(err)
 	p.a.shut(err)
 	p.b.shut(err)
 }

@@ -62,8 +62,8 @@ func TestCallRoundTrip(t *testing.T) {
 }
 
 // TestCallConcurrentOutOfOrder keeps 1000 calls in flight on two
-// connections and answers them last-first, each only after the one before
-// it has returned to its caller.
+// connections and answers the last ones first, each only after the one
+// before it has returned to its caller.
 func TestCallConcurrentOutOfOrder(t *testing.T) {
 	for _, tn := range testNets() {
 		t.Run(tn.name, func(t *testing.T) {
@@ -112,8 +112,18 @@ func TestCallConcurrentOutOfOrder(t *testing.T) {
 			if conns != cfg.ConnsPerPeer {
 				t.Errorf("%d calls used %d connections, want %d", n, conns, cfg.ConnsPerPeer)
 			}
-			for i := n - 1; i >= 0; i-- {
+			// The last 50 callers, one at a time, each answer arriving
+			// while every earlier call is still in flight; then the rest.
+			for i := n - 1; i >= n-50; i-- {
 				close(release[i])
+				if err := recv(t, returned[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range n - 50 {
+				close(release[i])
+			}
+			for i := range n - 50 {
 				if err := recv(t, returned[i]); err != nil {
 					t.Fatal(err)
 				}
@@ -138,13 +148,26 @@ func TestCallDeadline(t *testing.T) {
 		t.Run(tn.name, func(t *testing.T) {
 			checkGoroutines(t)
 			started, ended := make(chan struct{}, 1), make(chan error, 1)
-			_, addr := startServer(t, testConfig(), tn.server, tn.listen, blockUntilCancelled(started, ended))
-			c := newTestClient(t, testConfig(), tn.client)
+			block := blockUntilCancelled(started, ended)
+			_, addr := startServer(t, testConfig(), tn.server, tn.listen, func(ctx context.Context, method string, body []byte) ([]byte, error) {
+				if method == "block" {
+					return block(ctx, method, body)
+				}
+				return echo(ctx, method, body)
+			})
+			cfg := testConfig()
+			cfg.ConnsPerPeer = 1
+			c := newTestClient(t, cfg, tn.client)
+			// Connect first, so that the deadline is spent waiting on the
+			// handler rather than on a loaded machine's dial.
+			if _, err := c.Call(ctxTimeout(t, waitLong), addr, "echo", nil); err != nil {
+				t.Fatal(err)
+			}
 
-			const timeout = 100 * time.Millisecond
+			const timeout = 300 * time.Millisecond
+			begin := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			begin := time.Now()
 			_, err := c.Call(ctx, addr, "block", nil)
 			took := time.Since(begin)
 			if !errors.Is(err, context.DeadlineExceeded) {
@@ -206,8 +229,8 @@ func TestCallPeerRestart(t *testing.T) {
 
 			first.Close()
 			waitBroken(t, c, addr)
-			if _, err := c.Call(ctx, addr, "echo", nil); !errors.Is(err, ErrConnection) {
-				t.Fatalf("call to a stopped server: %v, want ErrConnection", err)
+			if _, err := c.Call(ctx, addr, "echo", nil); !errors.Is(err, ErrConnection) || !errors.Is(err, ErrDial) {
+				t.Fatalf("call to a stopped server: %v, want ErrDial", err)
 			}
 
 			startServer(t, testConfig(), tn.server, addr, echo)

@@ -50,8 +50,9 @@ func NewServer(cfg Config, h Handler) *Server {
 }
 
 // Serve accepts connections on ln until Close, then returns nil; it
-// returns an error if ln fails for another reason. It may be called for
-// several listeners at once. The server owns ln and closes it.
+// returns an error if ln fails for another reason, and ErrClosed if the
+// server was already closed. It may be called for several listeners at
+// once. The server owns ln and closes it.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {

@@ -55,27 +55,35 @@ func (sc *serverConn) close(err error) {
 	sc.s.mu.Unlock()
 }
 
-// readLoop reads frames and starts a handler for each request, waiting
-// for a free slot when MaxInFlight are running.
+// readLoop serves the connection until it ends, then cleans up.
 func (sc *serverConn) readLoop() {
+	err := sc.readFrames()
+	if isClosed(sc.done) {
+		err = sc.err // the reason it was shut, not the read that noticed
+	}
+	sc.close(err)
+}
+
+// readFrames reads frames and starts a handler for each request, waiting
+// for a free slot when MaxInFlight are running (which leaves the rest in
+// the socket, pushing back on the client). It returns what ended it.
+func (sc *serverConn) readFrames() error {
 	br := bufio.NewReaderSize(sc.conn, ioBufferSize)
 	for {
 		f, err := readFrame(br, sc.s.cfg.MaxFrameSize)
 		if err != nil {
-			sc.close(err)
-			return
+			return err
 		}
 		switch f.Kind {
 		case kindRequest:
 			select {
 			case sc.sem <- struct{}{}:
 			case <-sc.done:
-				return
+				return sc.err
 			}
 			if err := sc.start(f); err != nil {
 				<-sc.sem
-				sc.close(err)
-				return
+				return err
 			}
 		case kindCancel:
 			sc.mu.Lock()
@@ -85,8 +93,7 @@ func (sc *serverConn) readLoop() {
 				cancel()
 			}
 		default:
-			sc.close(fmt.Errorf("%w: kind %d from a client", ErrMalformedFrame, f.Kind))
-			return
+			return fmt.Errorf("%w: kind %d from a client", ErrMalformedFrame, f.Kind)
 		}
 	}
 }
