@@ -22,6 +22,16 @@ type Config struct {
 	LogLevel        string
 	LogFormat       string
 	Pprof           bool
+
+	// The metadata plane (Raft) and the internal RPC.
+	RaftAddr      string
+	RaftAdvertise string
+	RPCAddr       string
+	RPCAdvertise  string
+	HTTPAdvertise string
+	Bootstrap     bool
+	Join          string // comma-separated RPC addresses of members
+	Voters        int
 }
 
 // DefaultConfig returns the settings of `make run`: data in ./data, the
@@ -40,6 +50,9 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "text",
+		RaftAddr:        "127.0.0.1:8300",
+		RPCAddr:         "127.0.0.1:8099",
+		Voters:          3,
 	}
 }
 
@@ -53,6 +66,12 @@ func (c Config) Validate() error {
 	}
 	if _, err := store.ParseSyncPolicy(c.Sync); err != nil {
 		return fmt.Errorf("--sync: %w", err)
+	}
+	if c.RaftAddr == "" || c.RPCAddr == "" {
+		return errors.New("--raft-addr and --rpc-addr must be set")
+	}
+	if c.Bootstrap && c.Join != "" {
+		return errors.New("--bootstrap and --join are exclusive: bootstrap the first node, join the others to it")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")

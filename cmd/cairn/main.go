@@ -58,6 +58,14 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	fs.BoolVar(&cfg.Pprof, "pprof", cfg.Pprof, "serve /debug/pprof on the HTTP API")
+	fs.StringVar(&cfg.RaftAddr, "raft-addr", cfg.RaftAddr, "host:port the metadata plane's Raft listens on")
+	fs.StringVar(&cfg.RaftAdvertise, "raft-advertise", cfg.RaftAdvertise, "host:port other nodes dial for Raft (default --raft-addr)")
+	fs.StringVar(&cfg.RPCAddr, "rpc-addr", cfg.RPCAddr, "host:port of the internal RPC")
+	fs.StringVar(&cfg.RPCAdvertise, "rpc-advertise", cfg.RPCAdvertise, "host:port other nodes dial for RPC (default --rpc-addr)")
+	fs.StringVar(&cfg.HTTPAdvertise, "http-advertise", cfg.HTTPAdvertise, "host:port clients reach the HTTP API on (default --http-addr)")
+	fs.BoolVar(&cfg.Bootstrap, "bootstrap", cfg.Bootstrap, "create a new cluster with this node as its first member (once, on the first node)")
+	fs.StringVar(&cfg.Join, "join", cfg.Join, "comma-separated RPC addresses (host:port) of members to join through")
+	fs.IntVar(&cfg.Voters, "voters", cfg.Voters, "number of Raft voters to maintain: 1, 3, 5 or 7")
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "CAIRN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/clock"
+	"github.com/cairnkv/cairn/meta/adminapi"
 	"github.com/cairnkv/cairn/node"
 	"github.com/cairnkv/cairn/node/httpapi"
+	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/cairnkv/cairn/node/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -58,11 +60,40 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	nc.Clock = clock.Real{}
 	nc.Logger = logger
 	nc.Registry = reg
-	n, err := node.New(nc, eng, nil)
+	// The HTTP, RPC and Raft listeners open first: with port 0 (tests),
+	// the bound ports are what this node advertises to the others.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	rpcLn, err := net.Listen("tcp", cfg.RPCAddr)
+	if err != nil {
+		return fmt.Errorf("rpc listen: %w", err)
+	}
+	defer rpcLn.Close()
+	raftLn, err := net.Listen("tcp", cfg.RaftAddr)
+	if err != nil {
+		return fmt.Errorf("raft listen: %w", err)
+	}
+	nw := &listened{Network: rpc.TCP{}, ln: raftLn}
+
+	meta, closeMeta, err := openMeta(cfg, id, logger, nw, advertised(cfg.HTTPAdvertise, ln), advertised(cfg.RPCAdvertise, rpcLn), advertised(cfg.RaftAdvertise, raftLn))
+	if err != nil {
+		return err
+	}
+	defer closeMeta()
+
+	n, err := node.New(nc, eng, meta.group)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
+	go func() {
+		if err := meta.rpcSrv.Serve(rpcLn); err != nil {
+			logger.Error("rpc server stopped", "err", err)
+		}
+	}()
 
 	hc := httpapi.DefaultConfig()
 	hc.MaxObjectSize = cfg.MaxObjectSize
@@ -71,13 +102,12 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	if err != nil {
 		return err
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/admin/", adminapi.New(meta.group, logger))
+	mux.Handle("/", api)
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -85,6 +115,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	logger.Info("cairn node started", "http", ln.Addr().String(), "data_dir", cfg.DataDir,
 		"sync", sc.Sync.String(), "ring_size", cfg.RingSize)
 	fmt.Fprintf(out, "cairn node %s: HTTP API listening on http://%s (data in %s)\n", id, ln.Addr(), cfg.DataDir)
+	fmt.Fprintf(out, "cairn node %s: RPC on %s, Raft on %s\n", id, rpcLn.Addr(), raftLn.Addr())
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

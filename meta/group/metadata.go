@@ -1,0 +1,104 @@
+package group
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cairnkv/cairn/meta"
+	"github.com/cairnkv/cairn/node"
+	"github.com/cairnkv/cairn/node/object"
+)
+
+var _ node.Metadata = (*Group)(nil)
+
+// TypeProps implements node.Metadata from this node's copy.
+func (g *Group) TypeProps(typ string) (node.Props, error) { return g.fsm.TypeProps(typ) }
+
+// BucketProps implements node.Metadata from this node's copy.
+func (g *Group) BucketProps(typ, bucket string) (node.Props, error) {
+	return g.fsm.BucketProps(typ, bucket)
+}
+
+// SetTypeProps implements node.Metadata through the group.
+func (g *Group) SetTypeProps(ctx context.Context, typ string, raw []byte) (node.Props, error) {
+	res, err := g.apply(ctx, meta.OpUpdateType, meta.TypeCmd{Name: typ, Props: raw})
+	if err != nil {
+		return node.Props{}, err
+	}
+	if res.Type == nil {
+		return g.fsm.TypeProps(typ)
+	}
+	return res.Type.Props, nil
+}
+
+// SetBucketProps implements node.Metadata through the group.
+func (g *Group) SetBucketProps(ctx context.Context, typ, bucket string, raw []byte) (node.Props, error) {
+	if _, err := g.apply(ctx, meta.OpSetBucketProps, meta.BucketPropsCmd{Type: typ, Bucket: bucket, Props: raw}); err != nil {
+		return node.Props{}, err
+	}
+	return g.fsm.BucketProps(typ, bucket)
+}
+
+// ResetBucketProps implements node.Metadata through the group.
+func (g *Group) ResetBucketProps(ctx context.Context, typ, bucket string) error {
+	_, err := g.apply(ctx, meta.OpResetBucketProps, meta.BucketPropsCmd{Type: typ, Bucket: bucket})
+	return err
+}
+
+// StrongGet implements node.Metadata: a read-index barrier, then this
+// node's copy.
+func (g *Group) StrongGet(ctx context.Context, loc node.Location) (*object.Object, error) {
+	if err := g.Barrier(ctx); err != nil {
+		return nil, err
+	}
+	return g.fsm.StrongGet(loc.Bytes())
+}
+
+// StrongPut implements node.Metadata: one Raft entry, checked by the FSM
+// against the current version.
+func (g *Group) StrongPut(ctx context.Context, loc node.Location, c object.Content, opts node.PutOptions) (*object.Object, error) {
+	key := loc.Bytes()
+	cmd := meta.StrongPutCmd{Key: key, IfNoneMatch: opts.IfNoneMatch, Content: c}
+	if !opts.Context.IsZero() {
+		cmd.Context = opts.Context.Encode(key)
+	}
+	if cmd.Content.LastModified.IsZero() {
+		cmd.Content.LastModified = g.cfg.Clock.Now()
+	}
+	res, err := g.apply(ctx, meta.OpStrongPut, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult(res)
+}
+
+// StrongDelete implements node.Metadata.
+func (g *Group) StrongDelete(ctx context.Context, loc node.Location, opts node.DeleteOptions) error {
+	key := loc.Bytes()
+	cmd := meta.StrongDeleteCmd{Key: key, LastModified: g.cfg.Clock.Now()}
+	if !opts.Context.IsZero() {
+		cmd.Context = opts.Context.Encode(key)
+	}
+	_, err := g.apply(ctx, meta.OpStrongDelete, cmd)
+	return err
+}
+
+// StrongList implements node.Metadata: a barrier, then this node's copy.
+func (g *Group) StrongList(ctx context.Context, typ, bucket string, fn func(key string) error) error {
+	if err := g.Barrier(ctx); err != nil {
+		return err
+	}
+	return g.fsm.StrongList(typ, bucket, fn)
+}
+
+func decodeResult(res *meta.Result) (*object.Object, error) {
+	if len(res.Object) == 0 {
+		return nil, errors.New("group: strong write answered without the object")
+	}
+	o, err := object.Decode(res.Object)
+	if err != nil {
+		return nil, fmt.Errorf("group: strong write's object: %w", err)
+	}
+	return o, nil
+}
