@@ -14,7 +14,7 @@ build:
 
 ## run: start one node with its data in ./data (Ctrl-C stops it cleanly)
 run: build
-	$(BIN)/cairn --data-dir $(DATA_DIR) --http-addr $(HTTP_ADDR) --sync $(SYNC)
+	$(BIN)/cairn --data-dir $(DATA_DIR) --http-addr $(HTTP_ADDR) --sync $(SYNC) --bootstrap --voters 1
 
 ## test: the whole suite with the race detector, then every fuzz target briefly
 test: unit fuzz

@@ -19,6 +19,9 @@ func startInProcess(tb testing.TB, sync string) string {
 	cfg := DefaultConfig()
 	cfg.DataDir = tb.TempDir()
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.RaftAddr = "127.0.0.1:0"
+	cfg.RPCAddr = "127.0.0.1:0"
+	cfg.Bootstrap = true
 	cfg.Sync = sync
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)

@@ -67,6 +67,7 @@ var listenLine = regexp.MustCompile(`listening on http://(\S+)`)
 func startChild(t *testing.T, dataDir, sync string) *child {
 	t.Helper()
 	cmd := exec.Command(cairnBinary(t), "--data-dir", dataDir, "--http-addr", "127.0.0.1:0",
+		"--raft-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0", "--bootstrap",
 		"--sync", sync, "--log-level", "warn")
 	stdout, pw := io.Pipe()
 	cmd.Stdout = pw
