@@ -3,8 +3,8 @@ package group
 import (
 	"context"
 	"errors"
-	"net"
 	"fmt"
+	"net"
 	"path/filepath"
 	"sync"
 	"sync/atomic"

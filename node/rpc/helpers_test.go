@@ -14,8 +14,11 @@ import (
 // waitLong bounds every wait in these tests; reaching it means a bug.
 const waitLong = 10 * time.Second
 
+// testConfig is DefaultLocalConfig without logs and with a dial timeout
+// that a heavily loaded test machine will not hit.
 func testConfig() Config {
 	cfg := DefaultLocalConfig()
+	cfg.DialTimeout = waitLong / 2
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	return cfg
 }
@@ -139,10 +142,15 @@ func waitBroken(t testing.TB, c *Client, addr string) {
 // recv waits for a value on ch.
 func recv[T any](t testing.TB, ch <-chan T) T {
 	t.Helper()
+	return recvWithin(t, ch, waitLong)
+}
+
+func recvWithin[T any](t testing.TB, ch <-chan T, d time.Duration) T {
+	t.Helper()
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(waitLong):
+	case <-time.After(d):
 		t.Fatal("timed out waiting")
 		panic("unreachable")
 	}
