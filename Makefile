@@ -11,6 +11,7 @@ BENCHTIME ?= 2s
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/cairn ./cmd/cairn
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/cairnctl ./cmd/cairnctl
 
 ## run: start one node with its data in ./data (Ctrl-C stops it cleanly)
 run: build

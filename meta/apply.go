@@ -74,7 +74,7 @@ var handlers = map[Op]handler{
 
 // withBody adapts a handler of a typed body: it decodes the body (errors
 // wrap ErrBadCommand) and passes it on.
-func withBody[T any](fn func(s *State, cmd *T, res *Result) error) func(*State, []byte, *Result) error {
+func withBody[T any](fn func(s *State, cmd *T, res *Result) error) handler {
 	return func(s *State, body []byte, res *Result) error {
 		var cmd T
 		if err := unmarshal(body, &cmd); err != nil {

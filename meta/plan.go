@@ -55,8 +55,7 @@ type outcome struct {
 // It reads only s.Ring, s.Staged and s.Members (FSM.Plan copies just
 // those).
 func plan(s *State) (*outcome, error) {
-	r := s.Ring
-	if r == nil {
+	if s.Ring == nil {
 		return nil, ErrNoRing
 	}
 	if len(s.Staged) == 0 {
@@ -67,59 +66,11 @@ func plan(s *State) (*outcome, error) {
 			return nil, fmt.Errorf("meta: staged change %q no longer applies (clear and stage again): %w", c.String(), err)
 		}
 	}
-	cfg := ring.Config{Size: r.Size}
-	future := slices.Clone(r.Owners)
-	for _, t := range r.Pending {
-		future[t.Partition] = t.To
+	next, forced, err := nextOwners(s)
+	if err != nil {
+		return nil, err
 	}
-
-	leaves, forced, joins := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	claim := false
-	next := slices.Clone(future)
-	for _, c := range s.Staged {
-		switch c.Kind {
-		case ChangeJoin:
-			joins[c.Node] = true
-			claim = true
-		case ChangeLeave:
-			leaves[c.Node] = true
-			claim = true
-		case ChangeForceRemove:
-			leaves[c.Node], forced[c.Node] = true, true
-			claim = true
-		case ChangeReplace, ChangeForceReplace:
-			leaves[c.Node], forced[c.Node] = true, c.Kind == ChangeForceReplace
-			joins[c.Target] = true
-			for p, o := range next {
-				if o == c.Node {
-					next[p] = c.Target
-				}
-			}
-		}
-	}
-	if claim {
-		var members []string
-		for _, id := range sortedKeys(s.Members) {
-			st := s.Members[id].State
-			if !leaves[id] && (joins[id] || st == Valid || st == Down && slices.Contains(future, id)) {
-				members = append(members, id)
-			}
-		}
-		if len(members) == 0 {
-			return nil, fmt.Errorf("%w: no member would own partitions after the staged changes", ErrBadChange)
-		}
-		prev, err := ring.New(cfg, next, r.Epoch)
-		if err != nil {
-			return nil, fmt.Errorf("meta: plan: %w", err)
-		}
-		nr, err := ring.Claim(cfg, prev, members, r.TargetN)
-		if err != nil {
-			return nil, fmt.Errorf("meta: plan: %w", err)
-		}
-		next = nr.Owners()
-	}
-
-	out := &outcome{owners: slices.Clone(r.Owners), states: map[string]MemberState{}}
+	out := &outcome{owners: slices.Clone(s.Ring.Owners)}
 	for p, o := range out.owners {
 		if next[p] != o && forced[o] {
 			out.owners[p] = next[p]
@@ -130,21 +81,91 @@ func plan(s *State) (*outcome, error) {
 			out.pending = append(out.pending, Transfer{Partition: p, From: o, To: next[p]})
 		}
 	}
+	out.states = nextStates(s, out)
+	if out.plan, err = describe(s, next, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// nextOwners returns the owner table once the staged changes and every
+// transfer have completed (steps 1 to 3 of plan), and the nodes whose
+// partitions pass without handoff.
+func nextOwners(s *State) (next []string, forced map[string]bool, err error) {
+	r := s.Ring
+	future := slices.Clone(r.Owners)
+	for _, t := range r.Pending {
+		future[t.Partition] = t.To
+	}
+	leaves, joins := map[string]bool{}, map[string]bool{}
+	forced = map[string]bool{}
+	claim := false
+	next = slices.Clone(future)
 	for _, c := range s.Staged {
 		switch c.Kind {
 		case ChangeJoin:
-			out.states[c.Node] = Valid
+			joins[c.Node], claim = true, true
+		case ChangeLeave:
+			leaves[c.Node], claim = true, true
+		case ChangeForceRemove:
+			leaves[c.Node], forced[c.Node], claim = true, true, true
+		case ChangeReplace, ChangeForceReplace:
+			leaves[c.Node], forced[c.Node] = true, c.Kind == ChangeForceReplace
+			joins[c.Target] = true
+			for p, o := range next {
+				if o == c.Node {
+					next[p] = c.Target
+				}
+			}
+		}
+	}
+	if !claim {
+		return next, forced, nil
+	}
+	var members []string
+	for _, id := range sortedKeys(s.Members) {
+		st := s.Members[id].State
+		if !leaves[id] && (joins[id] || st == Valid || st == Down && slices.Contains(future, id)) {
+			members = append(members, id)
+		}
+	}
+	if len(members) == 0 {
+		return nil, nil, fmt.Errorf("%w: no member would own partitions after the staged changes", ErrBadChange)
+	}
+	cfg := ring.Config{Size: r.Size}
+	prev, err := ring.New(cfg, next, r.Epoch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("meta: plan: %w", err)
+	}
+	nr, err := ring.Claim(cfg, prev, members, r.TargetN)
+	if err != nil {
+		return nil, nil, fmt.Errorf("meta: plan: %w", err)
+	}
+	return nr.Owners(), forced, nil
+}
+
+// nextStates returns the members whose state the commit changes: joins
+// and replace targets become valid, leavers and replaced nodes leaving,
+// force-removed and force-replaced nodes are forgotten (they own nothing
+// once their partitions passed at once), and a leaving member with
+// nothing left to hand off or receive is exiting: it may shut down.
+func nextStates(s *State, out *outcome) map[string]MemberState {
+	states := map[string]MemberState{}
+	for _, c := range s.Staged {
+		switch c.Kind {
+		case ChangeJoin:
+			states[c.Node] = Valid
 		case ChangeLeave, ChangeReplace:
-			out.states[c.Node] = Leaving
+			states[c.Node] = Leaving
 		case ChangeForceRemove, ChangeForceReplace:
-			out.states[c.Node] = Removed
+			states[c.Node] = Removed
 		}
 		if c.Target != "" {
-			out.states[c.Target] = Valid
+			states[c.Target] = Valid
 		}
 	}
 	for _, id := range sortedKeys(s.Members) {
-		st, ok := out.states[id]
+		st, ok := states[id]
 		if !ok {
 			st = s.Members[id].State
 		}
@@ -153,20 +174,14 @@ func plan(s *State) (*outcome, error) {
 		})
 		switch {
 		case st == Leaving && !busy:
-			// Nothing left to hand off: it may shut down.
-			out.states[id] = Exiting
+			states[id] = Exiting
 		case st == Removed && busy:
 			// Cannot happen (force moves are immediate), but a member that
-			// still serves must not be forgotten: let it leave instead.
-			out.states[id] = Leaving
+			// still serves must never be forgotten: let it leave instead.
+			states[id] = Leaving
 		}
 	}
-	p, err := describe(s, next, out)
-	if err != nil {
-		return nil, err
-	}
-	out.plan = p
-	return out, nil
+	return states
 }
 
 // describe builds the Plan an operator reads from an outcome.
