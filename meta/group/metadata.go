@@ -34,8 +34,14 @@ func (g *Group) SetTypeProps(ctx context.Context, typ string, raw []byte) (node.
 
 // SetBucketProps implements node.Metadata through the group.
 func (g *Group) SetBucketProps(ctx context.Context, typ, bucket string, raw []byte) (node.Props, error) {
-	if _, err := g.apply(ctx, meta.OpSetBucketProps, meta.BucketPropsCmd{Type: typ, Bucket: bucket, Props: raw}); err != nil {
+	res, err := g.apply(ctx, meta.OpSetBucketProps, meta.BucketPropsCmd{Type: typ, Bucket: bucket, Props: raw})
+	if err != nil {
 		return node.Props{}, err
+	}
+	// The result carries the props as this command left them; reading the
+	// FSM afterwards could see a later command's.
+	if res.Type != nil {
+		return res.Type.Props, nil
 	}
 	return g.fsm.BucketProps(typ, bucket)
 }
