@@ -79,15 +79,6 @@ func openMeta(cfg Config, id string, logger *slog.Logger, nw rpc.Network, httpAd
 	return &metaPlane{group: g, rpcSrv: srv}, closeAll, nil
 }
 
-// listened is a network whose Listen hands back a listener opened
-// earlier, so that the bound address is known before Raft starts.
-type listened struct {
-	rpc.Network
-	ln net.Listener
-}
-
-func (l *listened) Listen(string) (net.Listener, error) { return l.ln, nil }
-
 // advertised is the address to tell others: the flag if set, else what
 // the listener is bound to.
 func advertised(flag string, ln net.Listener) string {

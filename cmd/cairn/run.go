@@ -76,7 +76,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	if err != nil {
 		return fmt.Errorf("raft listen: %w", err)
 	}
-	nw := &listened{Network: rpc.TCP{}, ln: raftLn}
+	nw := rpc.WithListener(rpc.TCP{}, raftLn)
 
 	meta, closeMeta, err := openMeta(cfg, id, logger, nw, advertised(cfg.HTTPAdvertise, ln), advertised(cfg.RPCAdvertise, rpcLn), advertised(cfg.RaftAdvertise, raftLn))
 	if err != nil {

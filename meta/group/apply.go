@@ -87,14 +87,20 @@ func (g *Group) onLeader(ctx context.Context, method string, body []byte, local 
 		default:
 			return nil, err
 		}
+		// A known leader that cannot be reached yet gets a short pause,
+		// not a busy loop; a leader change ends the pause early.
+		pause := g.cfg.Clock.NewTimer(g.cfg.CommitTimeout + g.cfg.HeartbeatTimeout/4)
 		select {
 		case <-ctx.Done():
+			pause.Stop()
 			return nil, fmt.Errorf("%w: %w (last: %w)", meta.ErrNoQuorum, ctx.Err(), last)
 		case <-g.ctx.Done():
+			pause.Stop()
 			return nil, fmt.Errorf("%w: %w", meta.ErrNoQuorum, errClosed)
 		case <-wake:
-		case <-g.retryTimer(ctx):
+		case <-pause.C():
 		}
+		pause.Stop()
 	}
 }
 
@@ -128,22 +134,6 @@ func (g *Group) tryLeader(ctx context.Context, method string, body []byte, local
 		return nil, fmt.Errorf("group: leader's answer: %w", err)
 	}
 	return &res, nil
-}
-
-// retryTimer fires after a short pause: a known leader that cannot be
-// reached yet gets a moment, not a busy loop.
-func (g *Group) retryTimer(ctx context.Context) <-chan struct{} {
-	ch := make(chan struct{})
-	t := g.cfg.Clock.NewTimer(g.cfg.CommitTimeout + g.cfg.HeartbeatTimeout/4)
-	go func() {
-		defer t.Stop()
-		select {
-		case <-t.C():
-			close(ch)
-		case <-ctx.Done():
-		}
-	}()
-	return ch
 }
 
 // waitFuture waits for f, or for ctx.

@@ -98,14 +98,14 @@ func (a *autopilot) run(ctx context.Context) {
 		}
 		wasLeader = leader
 		if leader {
-			a.reconcile(ctx)
+			a.reconcile()
 		}
 	}
 }
 
 // reconcile makes one change at most, so each is committed and observed
 // before the next is decided.
-func (a *autopilot) reconcile(ctx context.Context) {
+func (a *autopilot) reconcile() {
 	f := a.g.raft.GetConfiguration()
 	if f.Error() != nil {
 		return
@@ -156,7 +156,6 @@ func (a *autopilot) reconcile(ctx context.Context) {
 		a.g.log.Warn("demoting lost voter above the target", "lost", d.ID)
 		a.logErr(a.g.raft.DemoteVoter(d.ID, 0, timeout).Error(), "demote", d.ID)
 	}
-	_ = ctx
 }
 
 func (a *autopilot) logErr(err error, what string, id raft.ServerID) {

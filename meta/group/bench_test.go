@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -53,7 +52,7 @@ func loopbackGroup(b *testing.B) []*Group {
 			b.Fatal(err)
 		}
 		client := rpc.NewClient(rpc.DefaultConfig(), rpc.TCP{})
-		g, err := Open(cfg, stores, &fixedListener{Network: rpc.TCP{}, ln: raftLn}, client)
+		g, err := Open(cfg, stores, rpc.WithListener(rpc.TCP{}, raftLn), client)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -87,15 +86,6 @@ func loopbackGroup(b *testing.B) []*Group {
 	}
 	return gs
 }
-
-// fixedListener hands Open the listener opened before it, whose
-// ephemeral port the config already names.
-type fixedListener struct {
-	rpc.Network
-	ln net.Listener
-}
-
-func (f *fixedListener) Listen(string) (net.Listener, error) { return f.ln, nil }
 
 func isNotFound(err error) bool { return errors.Is(err, node.ErrNotFound) }
 

@@ -18,3 +18,17 @@ type Network interface {
 	Listen(addr string) (net.Listener, error)
 	Dial(ctx context.Context, addr string) (net.Conn, error)
 }
+
+// WithListener returns nw with Listen answering ln, a listener opened
+// earlier: a caller that binds port 0 learns the real address before it
+// starts what listens (Raft must advertise the address it is dialled on).
+func WithListener(nw Network, ln net.Listener) Network {
+	return &preListened{Network: nw, ln: ln}
+}
+
+type preListened struct {
+	Network
+	ln net.Listener
+}
+
+func (p *preListened) Listen(string) (net.Listener, error) { return p.ln, nil }
