@@ -34,7 +34,34 @@
 //	cl := rpc.NewClient(cfg, rpc.TCP{})
 //	out, err := cl.Call(ctx, "10.0.0.2:8099", "ping", []byte("hi"))
 //
-// MemNetwork stands in for TCP in tests, with Partition, Isolate and Block
-// to inject faults; its connections are plain net.Conns, so Raft's
-// NetworkTransport can run over it too.
+// The node sends through the Transport interface, which *Client
+// implements; its contract (errors, deadlines, who owns slices) is
+// documented on the type.
+//
+// Two fakes stand in for the network in tests:
+//
+//   - MemNetwork replaces TCP under a real Client and Server, with
+//     Partition, Isolate and Block to inject faults; its connections are
+//     plain net.Conns, so Raft's NetworkTransport can run over it too.
+//   - MemTransport replaces Client and Server altogether for whole-cluster
+//     simulations: Host(addr) is the Transport a node sends through, and
+//     Listen(addr, h) hands requests straight to its Handler. Under a seed
+//     it drops, delays (on an injected clock.Clock) and so reorders
+//     messages. A Partition or a Stop fails calls fast with ErrDial, as a
+//     refused connection does; a drop or a one-way Block is silent and the
+//     caller waits out its context.
+//
+// A simulation sketch:
+//
+//	clk := clock.NewFake(time.Unix(0, 0))
+//	tr := rpc.NewMemTransport(seed, clk)
+//	defer tr.Close()
+//	tr.Listen("n1", h1) // h1, h2: the nodes' Handlers
+//	tr.Listen("n2", h2)
+//	t1 := tr.Host("n1") // the Transport node n1 sends through
+//	out, err := t1.Call(ctx, "n2", "ping", nil)
+//	tr.SetFaults(rpc.Faults{DropRate: 0.05, MaxDelay: 20 * time.Millisecond})
+//	tr.Partition([]string{"n1"}, []string{"n2"})
+//	// ... drive the cluster, advancing clk ...
+//	tr.Heal()
 package rpc
