@@ -47,7 +47,7 @@ var opNames = map[Op]string{
 	OpRemoveMember: "remove-member", OpStage: "stage", OpClear: "clear", OpCommit: "commit",
 	OpCreateType: "create-type", OpActivateType: "activate-type", OpUpdateType: "update-type",
 	OpSetBucketProps: "set-bucket-props", OpResetBucketProps: "reset-bucket-props",
-	OpStrongPut: "strong-put", OpStrongDelete: "strong-delete",
+	OpStrongPut: "strong-put", OpStrongDelete: "strong-delete", OpCompleteTransfer: "complete-transfer",
 }
 
 // handler applies one op's body to the state. Handlers check everything
@@ -70,6 +70,7 @@ var handlers = map[Op]handler{
 	OpResetBucketProps: withBody(applyResetBucketProps),
 	OpStrongPut:        withBody(applyStrongPut),
 	OpStrongDelete:     withBody(applyStrongDelete),
+	OpCompleteTransfer: withBody(applyCompleteTransfer),
 }
 
 // withBody adapts a handler of a typed body: it decodes the body (errors

@@ -71,6 +71,9 @@ func mergeAddrs(cur, m Member) Member {
 	if m.RaftAddr != "" {
 		cur.RaftAddr = m.RaftAddr
 	}
+	if m.GossipAddr != "" {
+		cur.GossipAddr = m.GossipAddr
+	}
 	return cur
 }
 

@@ -149,3 +149,38 @@ func validAfter(s *State, changes []Change) int {
 	}
 	return len(valid)
 }
+
+// applyCompleteTransfer makes a pending transfer's receiver the owner of
+// its partition and bumps the epoch, so that gossip tells every node to
+// route by the new owner. A leaving member left with nothing to hand off
+// or receive becomes exiting. A transfer that is no longer pending (a
+// duplicate completion, or a plan that changed it since) is refused with
+// ErrNoTransfer and changes nothing.
+func applyCompleteTransfer(s *State, cmd *TransferCmd, res *Result) error {
+	if s.Ring == nil {
+		return ErrNoRing
+	}
+	i := slices.IndexFunc(s.Ring.Pending, func(t Transfer) bool {
+		return t.Partition == cmd.Partition && t.From == cmd.From && t.To == cmd.To
+	})
+	if i < 0 {
+		return fmt.Errorf("%w: partition %d from %s to %s", ErrNoTransfer, cmd.Partition, cmd.From, cmd.To)
+	}
+	r := s.Ring.clone()
+	r.Epoch++
+	r.Owners[cmd.Partition] = cmd.To
+	r.Pending = cloneOrNil(slices.Delete(slices.Clone(r.Pending), i, i+1))
+	s.Ring = r
+	if m, ok := s.Members[cmd.From]; ok && m.State == Leaving {
+		busy := slices.Contains(r.Owners, cmd.From) || slices.ContainsFunc(r.Pending, func(t Transfer) bool {
+			return t.From == cmd.From || t.To == cmd.From
+		})
+		if !busy {
+			next := *m
+			next.State = Exiting
+			s.Members[cmd.From] = &next
+		}
+	}
+	res.Epoch = r.Epoch
+	return nil
+}

@@ -212,3 +212,51 @@ func mustMarshal(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// Completing transfers moves ownership one partition at a time, bumps the
+// epoch each time, refuses a transfer that is not pending, and turns a
+// leaver that has handed everything off into an exiting member.
+func TestCompleteTransfer(t *testing.T) {
+	h := newHarness(t)
+	h.cluster("n1", "n2")
+	h.fails(OpCompleteTransfer, TransferCmd{Partition: 0, From: "n1", To: "n2"}, ErrNoTransfer)
+	h.ok(OpStage, Change{Kind: ChangeJoin, Node: "n2"})
+	h.commit()
+	pending := h.f.Ring().Pending
+	if len(pending) == 0 {
+		t.Fatal("a join committed no transfer")
+	}
+	for i, tr := range pending {
+		epoch := h.f.Ring().Epoch
+		h.fails(OpCompleteTransfer, TransferCmd{Partition: tr.Partition, From: tr.To, To: tr.From}, ErrNoTransfer)
+		res := h.ok(OpCompleteTransfer, TransferCmd(tr))
+		r := h.f.Ring()
+		if res.Epoch != epoch+1 || r.Epoch != epoch+1 {
+			t.Fatalf("epoch %d (result %d) after completing at %d", r.Epoch, res.Epoch, epoch)
+		}
+		if r.Owners[tr.Partition] != tr.To || len(r.Pending) != len(pending)-i-1 {
+			t.Fatalf("after %v: owner %s, %d pending", tr, r.Owners[tr.Partition], len(r.Pending))
+		}
+		h.fails(OpCompleteTransfer, TransferCmd(tr), ErrNoTransfer)
+	}
+
+	h.ok(OpStage, Change{Kind: ChangeLeave, Node: "n2"})
+	h.commit()
+	if m, _ := h.f.Member("n2"); m.State != Leaving {
+		t.Fatalf("n2 is %s after its leave, want leaving", m.State)
+	}
+	back := h.f.Ring().Pending
+	for _, tr := range back[:len(back)-1] {
+		h.ok(OpCompleteTransfer, TransferCmd(tr))
+		if m, _ := h.f.Member("n2"); m.State != Leaving {
+			t.Fatalf("n2 is %s with transfers left, want leaving", m.State)
+		}
+	}
+	h.ok(OpCompleteTransfer, TransferCmd(back[len(back)-1]))
+	if m, _ := h.f.Member("n2"); m.State != Exiting {
+		t.Fatalf("n2 is %s after handing everything off, want exiting", m.State)
+	}
+	if c := count(h.f.Ring().Owners, "n1"); c != 64 {
+		t.Fatalf("n1 owns %d partitions after n2 left, want 64", c)
+	}
+}

@@ -25,6 +25,7 @@ const (
 	OpStrongPut        Op = 12 // StrongPutCmd
 	OpStrongDelete     Op = 13 // StrongDeleteCmd
 	OpRemoveMember     Op = 14 // RemoveMemberCmd: forget a member that owns nothing
+	OpCompleteTransfer Op = 15 // TransferCmd: a pending transfer's data has arrived; its receiver owns the partition
 )
 
 // Command is one Raft log entry: an op and its msgpack-encoded body.
@@ -57,6 +58,14 @@ type SetMemberStateCmd struct {
 // partition and is the target of no pending transfer.
 type RemoveMemberCmd struct {
 	ID string `msgpack:"id"`
+}
+
+// TransferCmd completes the pending transfer of Partition from From to
+// To: the sender proposes it once the receiver holds everything.
+type TransferCmd struct {
+	Partition int    `msgpack:"p"`
+	From      string `msgpack:"f"`
+	To        string `msgpack:"t"`
 }
 
 // CommitCmd applies the plan of the staged changes if the ring is still
@@ -124,7 +133,7 @@ type Result struct {
 	// Object is the encoded object after a strong put (or the tombstone
 	// after a strong delete).
 	Object []byte `msgpack:"obj,omitempty"`
-	// Epoch is the ring epoch after OpCommit / OpInit.
+	// Epoch is the ring epoch after OpCommit, OpInit or OpCompleteTransfer.
 	Epoch uint64 `msgpack:"ep,omitempty"`
 	// Type is the bucket type after a type command.
 	Type *BucketType `msgpack:"type,omitempty"`

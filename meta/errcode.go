@@ -33,6 +33,7 @@ const (
 	CodeMalformedContext
 	CodeForeignContext
 	CodeTooLarge
+	CodeNoTransfer
 )
 
 var codeErrors = map[ErrCode]error{
@@ -54,6 +55,7 @@ var codeErrors = map[ErrCode]error{
 	CodeMalformedContext: object.ErrMalformedContext,
 	CodeForeignContext:   object.ErrForeignContext,
 	CodeTooLarge:         node.ErrTooLarge,
+	CodeNoTransfer:       ErrNoTransfer,
 }
 
 // CodeOf returns the code of the sentinel err wraps (CodeInternal when it
@@ -62,7 +64,7 @@ func CodeOf(err error) ErrCode {
 	if err == nil {
 		return CodeOK
 	}
-	for c := CodeBadCommand; c <= CodeTooLarge; c++ {
+	for c := CodeBadCommand; c <= CodeNoTransfer; c++ {
 		if errors.Is(err, codeErrors[c]) {
 			return c
 		}

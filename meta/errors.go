@@ -26,6 +26,9 @@ var (
 	// ErrStaleEpoch: a commit planned against an epoch that another commit
 	// has since moved past.
 	ErrStaleEpoch = errors.New("meta: ring epoch changed since the plan")
+	// ErrNoTransfer: completing a transfer that is not pending (already
+	// completed, or replaced by a later plan).
+	ErrNoTransfer = errors.New("meta: no such pending transfer")
 	// ErrTypeExists: creating a bucket type that exists.
 	ErrTypeExists = errors.New("meta: bucket type exists")
 	// ErrTypeNotActive: the bucket type exists but is not active yet.

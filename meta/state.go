@@ -31,6 +31,9 @@ type Member struct {
 	HTTPAddr string      `msgpack:"http,omitempty" json:"http_addr,omitempty"`
 	RPCAddr  string      `msgpack:"rpc,omitempty" json:"rpc_addr,omitempty"`
 	RaftAddr string      `msgpack:"raft,omitempty" json:"raft_addr,omitempty"`
+	// GossipAddr is where the node's gossip (memberlist) listens: a node
+	// that joins the Raft group learns the others' from here.
+	GossipAddr string `msgpack:"gsp,omitempty" json:"gossip_addr,omitempty"`
 }
 
 // RingState is the committed ring: who serves each partition now, and the
