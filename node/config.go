@@ -32,6 +32,21 @@ type Config struct {
 	// RequestTimeout bounds one coordinated request when the caller's
 	// context has no earlier deadline.
 	RequestTimeout time.Duration
+	// ReplicaTimeout bounds one replica's answer within a request: a
+	// replica that has not acknowledged a write by then is replaced by a
+	// fallback (sloppy quorum), and a read stops waiting for it. It is at
+	// most RequestTimeout.
+	ReplicaTimeout time.Duration
+	// ReapGrace is how long a tombstone is kept after every primary holds
+	// it before it is deleted (Riak's delete_mode). Negative keeps
+	// tombstones forever.
+	ReapGrace time.Duration
+	// TransferConcurrency bounds the partitions this node hands off to
+	// their next owners at once.
+	TransferConcurrency int
+	// TransferRetry is the pause before a failed partition transfer is
+	// tried again.
+	TransferRetry time.Duration
 	// SyncPolicy is reported in stats (the engine enforces it).
 	SyncPolicy string
 
@@ -43,12 +58,16 @@ type Config struct {
 // DefaultConfig returns production defaults; NodeID must still be set.
 func DefaultConfig() Config {
 	return Config{
-		RingSize:       64,
-		Props:          DefaultProps(),
-		MaxObjectSize:  50 << 20,
-		RequestTimeout: 10 * time.Second,
-		Clock:          clock.Real{},
-		Logger:         slog.Default(),
+		RingSize:            64,
+		Props:               DefaultProps(),
+		MaxObjectSize:       50 << 20,
+		RequestTimeout:      10 * time.Second,
+		ReplicaTimeout:      3 * time.Second,
+		ReapGrace:           3 * time.Second,
+		TransferConcurrency: 2,
+		TransferRetry:       5 * time.Second,
+		Clock:               clock.Real{},
+		Logger:              slog.Default(),
 	}
 }
 
@@ -59,6 +78,8 @@ func DefaultLocalConfig(nodeID string) Config {
 	c.NodeID = nodeID
 	c.RingSize = 16
 	c.RequestTimeout = 5 * time.Second
+	c.ReplicaTimeout = 2 * time.Second
+	c.TransferRetry = 100 * time.Millisecond
 	return c
 }
 
@@ -73,6 +94,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("node: config: max object size must be positive")
 	case c.RequestTimeout <= 0:
 		return fmt.Errorf("node: config: request timeout must be positive")
+	case c.ReplicaTimeout <= 0 || c.ReplicaTimeout > c.RequestTimeout:
+		return fmt.Errorf("node: config: replica timeout %v must be positive and at most the request timeout %v", c.ReplicaTimeout, c.RequestTimeout)
+	case c.TransferConcurrency < 1:
+		return fmt.Errorf("node: config: transfer concurrency must be at least 1")
+	case c.TransferRetry <= 0:
+		return fmt.Errorf("node: config: transfer retry must be positive")
 	case c.Clock == nil:
 		return errors.New("node: config: nil Clock")
 	case c.Logger == nil:

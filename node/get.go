@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cairnkv/cairn/node/object"
@@ -73,16 +74,22 @@ func (n *Node) Get(ctx context.Context, loc Location, opts GetOptions) (*object.
 // get runs the quorum read; Delete uses it too.
 func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Object, error) {
 	key := loc.Bytes()
-	pl := n.Ring().Preflist(key, q.n)
+	rt := n.routing.Load()
+	pl, _ := rt.targets(rt.ring.PartitionOf(key), q.n, n.live)
+	if len(pl) == 0 {
+		return nil, fmt.Errorf("%w: r=%d needed, no replica of the key is up", ErrQuorumNotMet, q.r)
+	}
 	// A collector outlives the request: it gathers every reply, forwards
 	// each to the request, then runs read repair over all of them.
 	forward := make(chan getReply, len(pl))
 	n.spawn(func(bctx context.Context) {
 		replies := make(chan getReply, len(pl))
-		for _, vn := range pl {
+		for _, e := range pl {
 			go func() {
-				obj, err := n.replicas.GetReplica(bctx, vn, key)
-				replies <- getReply{vn: vn, primary: true, obj: obj, err: err}
+				rctx, cancel := context.WithTimeout(bctx, n.cfg.ReplicaTimeout)
+				defer cancel()
+				obj, err := n.replicas.GetReplica(rctx, e.VNode, key)
+				replies <- getReply{vn: e.VNode, primary: e.Role == ring.Primary, obj: obj, err: err}
 			}()
 		}
 		all := make([]getReply, 0, len(pl))
@@ -91,7 +98,7 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 			forward <- r
 			all = append(all, r)
 		}
-		n.readRepair(bctx, key, all)
+		n.readRepair(bctx, key, q.n, all)
 	})
 
 	ctx, cancel := n.requestContext(ctx)
@@ -99,15 +106,18 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 	var (
 		merged                   *object.Object
 		ok, okPrimary, notfounds int
-		errs                     []string
+		errs, answered           []string
 		seen                     int
 	)
 	for seen < len(pl) {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d of %d replicas answered before %v", ErrQuorumNotMet, q.r, q.pr, ok, len(pl), ctx.Err())
+			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d of %d replicas answered %v before %v", ErrQuorumNotMet, q.r, q.pr, ok, len(pl), answered, ctx.Err())
 		case rep := <-forward:
 			seen++
+			if rep.err == nil {
+				answered = append(answered, vnodeName(rep.vn))
+			}
 			switch {
 			case rep.err != nil:
 				errs = append(errs, rep.err.Error())
@@ -137,8 +147,8 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 				// Every failure was a notfound: the key does not exist.
 				return nil, ErrNotFound
 			}
-			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d replied (%d primaries), %d notfound, errors: %s",
-				ErrQuorumNotMet, q.r, q.pr, ok, okPrimary, notfounds, strings.Join(errs, "; "))
+			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d replied %v (%d primaries), %d notfound, errors: %s",
+				ErrQuorumNotMet, q.r, q.pr, ok, answered, okPrimary, notfounds, strings.Join(errs, "; "))
 		}
 	}
 	return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d replied", ErrQuorumNotMet, q.r, q.pr, ok)
@@ -159,15 +169,22 @@ func found(merged *object.Object) (*object.Object, error) {
 // readRepair pushes the merge of every reply to each replica that answered
 // with less: nothing, an older version, or a corrupt value. Replicas that
 // failed for another reason (unreachable, timed out) are left to hinted
-// handoff and anti-entropy.
-func (n *Node) readRepair(ctx context.Context, key []byte, all []getReply) {
+// handoff and anti-entropy. When all nval primaries hold the same
+// tombstone, the key is scheduled for reaping.
+func (n *Node) readRepair(ctx context.Context, key []byte, nval int, all []getReply) {
 	var merged *object.Object
+	agree := len(all) == nval
 	for _, r := range all {
 		if r.err == nil && r.obj != nil {
 			merged = object.Sync(merged, r.obj)
 		}
+		agree = agree && r.err == nil && r.primary && r.obj != nil
 	}
 	if merged == nil || merged.IsEmpty() {
+		return
+	}
+	if agree && merged.IsTombstone() && !slices.ContainsFunc(all, func(r getReply) bool { return !object.Equal(r.obj, merged) }) {
+		n.scheduleReap(key, nval)
 		return
 	}
 	for _, r := range all {
@@ -177,7 +194,7 @@ func (n *Node) readRepair(ctx context.Context, key []byte, all []getReply) {
 			continue
 		}
 		if _, err := n.replicas.PutReplica(ctx, r.vn, key, merged, false); err != nil {
-			n.log.Warn("read repair failed", "vnode", r.vn.Partition, "err", err)
+			n.log.Warn("read repair failed", "vnode", vnodeName(r.vn), "err", err)
 			continue
 		}
 		n.metrics.readRepairs.Add(1)

@@ -55,6 +55,10 @@ func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key str
 	if props.Consistent {
 		return n.md.StrongList(ctx, typ, bucket, fn)
 	}
+	ring := n.Ring()
+	if ring == nil {
+		return fmt.Errorf("%w: this node has no ring yet", ErrUnavailable)
+	}
 	seen := map[string]bool{}
 	return n.scan(ctx, BucketPrefix(typ, bucket), func(loc Location) error {
 		if seen[loc.Key] {
@@ -63,8 +67,8 @@ func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key str
 		seen[loc.Key] = true
 		key := loc.Bytes()
 		var merged *object.Object
-		for _, vn := range n.Ring().Preflist(key, props.NVal) {
-			if o, err := n.local.load(vn.Partition, key); err == nil {
+		for _, vn := range ring.Preflist(key, props.NVal) {
+			if o, err := n.replicas.GetReplica(ctx, vn, key); err == nil {
 				merged = object.Sync(merged, o)
 			}
 		}
@@ -79,7 +83,11 @@ func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key str
 // partition (a key is visited once per replica). It reads keys only:
 // callers that need a value load it, verified, through the vnodes.
 func (n *Node) scan(ctx context.Context, prefix []byte, fn func(Location) error) error {
-	for p := range n.Ring().Size() {
+	r := n.Ring()
+	if r == nil {
+		return fmt.Errorf("%w: this node has no ring yet", ErrUnavailable)
+	}
+	for p := range r.Size() {
 		err := n.eng.Iterate(store.Partition(p), prefix, func(key, _ []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err

@@ -19,6 +19,9 @@ type metrics struct {
 	gets, puts, deletes, notfounds atomic.Uint64
 	quorumErrors, readRepairs      atomic.Uint64
 	corruptReads                   atomic.Uint64
+	fallbackWrites, forwards       atomic.Uint64
+	reaped, transfers              atomic.Uint64
+	hintsHandedOff                 atomic.Uint64
 	window                         *minuteWindow
 
 	mu       sync.Mutex
@@ -41,13 +44,18 @@ func newMetrics(cfg Config) *metrics {
 		descs:    map[string]*prometheus.Desc{},
 	}
 	for name, help := range map[string]string{
-		"gets_total":          "Coordinated gets.",
-		"puts_total":          "Coordinated puts.",
-		"deletes_total":       "Coordinated deletes.",
-		"notfound_total":      "Gets answered not found.",
-		"quorum_errors_total": "Requests that failed to meet their quorum.",
-		"read_repairs_total":  "Replicas repaired by reads.",
-		"corrupt_reads_total": "Stored values that failed verification.",
+		"gets_total":                   "Coordinated gets.",
+		"puts_total":                   "Coordinated puts.",
+		"deletes_total":                "Coordinated deletes.",
+		"notfound_total":               "Gets answered not found.",
+		"quorum_errors_total":          "Requests that failed to meet their quorum.",
+		"read_repairs_total":           "Replicas repaired by reads.",
+		"corrupt_reads_total":          "Stored values that failed verification.",
+		"fallback_writes_total":        "Replica writes sent to a fallback in place of a down or failing primary (sloppy quorum).",
+		"forwarded_puts_total":         "Writes forwarded to a node of the key's preference list.",
+		"tombstones_reaped_total":      "Tombstones deleted from vnodes once every primary held them.",
+		"partitions_transferred_total": "Partitions this node handed to their next owner.",
+		"hints_handed_off_total":       "Objects held for another node (fallback writes) delivered to their owner.",
 	} {
 		m.descs[name] = prometheus.NewDesc("cairn_node_"+name, help, nil, nil)
 	}
@@ -100,19 +108,25 @@ func (n *Node) Stats() Stats {
 	m := n.metrics
 	gets, puts := m.window.sums(n.cfg.Clock.Now())
 	s := Stats{
-		NodeName:      n.cfg.NodeID,
-		NodeGets:      gets,
-		NodeGetsTotal: m.gets.Load(),
-		NodePuts:      puts,
-		NodePutsTotal: m.puts.Load(),
-		NodeDeletes:   m.deletes.Load(),
-		NotFounds:     m.notfounds.Load(),
-		QuorumErrors:  m.quorumErrors.Load(),
-		ReadRepairs:   m.readRepairs.Load(),
-		CorruptReads:  m.corruptReads.Load(),
-		RingSize:      n.Ring().Size(),
-		RingEpoch:     n.Ring().Epoch(),
-		SyncPolicy:    n.cfg.SyncPolicy,
+		NodeName:         n.cfg.NodeID,
+		NodeGets:         gets,
+		NodeGetsTotal:    m.gets.Load(),
+		NodePuts:         puts,
+		NodePutsTotal:    m.puts.Load(),
+		NodeDeletes:      m.deletes.Load(),
+		NotFounds:        m.notfounds.Load(),
+		QuorumErrors:     m.quorumErrors.Load(),
+		ReadRepairs:      m.readRepairs.Load(),
+		CorruptReads:     m.corruptReads.Load(),
+		FallbackWrites:   m.fallbackWrites.Load(),
+		ForwardedPuts:    m.forwards.Load(),
+		TombstonesReaped: m.reaped.Load(),
+		Transfers:        m.transfers.Load(),
+		HintsHandedOff:   m.hintsHandedOff.Load(),
+		SyncPolicy:       n.cfg.SyncPolicy,
+	}
+	if r := n.Ring(); r != nil {
+		s.RingSize, s.RingEpoch = r.Size(), r.Epoch()
 	}
 	m.mu.Lock()
 	s.GetTime = percentiles(m.getTime)
@@ -142,6 +156,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter("quorum_errors_total", m.quorumErrors.Load())
 	counter("read_repairs_total", m.readRepairs.Load())
 	counter("corrupt_reads_total", m.corruptReads.Load())
+	counter("fallback_writes_total", m.fallbackWrites.Load())
+	counter("forwarded_puts_total", m.forwards.Load())
+	counter("tombstones_reaped_total", m.reaped.Load())
+	counter("partitions_transferred_total", m.transfers.Load())
+	counter("hints_handed_off_total", m.hintsHandedOff.Load())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	summary := func(name string, h *hdrhistogram.Histogram, scale float64) {

@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 
 	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/cairnkv/cairn/node/store"
 	"github.com/cairnkv/cairn/ring"
 )
@@ -19,18 +21,31 @@ type Node struct {
 	eng      store.Engine
 	local    *vnodes
 	replicas Replicas
-	ring     atomic.Pointer[ring.Ring]
+	tr       rpc.Transport // nil: the node runs alone
+	live     Liveness
 	md       Metadata
 	metrics  *metrics
+
+	// routing is what requests route by: nil until a clustered node is
+	// given its first topology.
+	routing     atomic.Pointer[routing]
+	topoMu      sync.Mutex
+	topo        Topology
+	topoChanged chan struct{}
+
+	reapMu  sync.Mutex
+	reaping map[string]bool
+	reapers *activity
 
 	// ctx outlives requests: replica calls that continue after a request
 	// has answered (the rest of a get, read repair) run under it.
 	ctx    context.Context
 	cancel context.CancelFunc
-	// bg counts requests in progress and the background replica work they
-	// spawn. A request joins it under mu after checking closed, so Close
-	// (which sets closed under mu, then waits) never races a first Add.
-	bg     sync.WaitGroup
+	// bg counts requests in progress (peers' included) and the background
+	// replica work they spawn; reapers the tombstone reaps waiting for
+	// their grace period. A request joins bg under mu after checking
+	// closed, so once Close has set closed nothing new joins.
+	bg     *activity
 	mu     sync.RWMutex
 	closed bool
 }
@@ -44,7 +59,8 @@ var _ KV = (*Node)(nil)
 // then uses a LocalMetadata over eng with cfg.Props and cfg.Types.
 // The node owns neither eng nor md; the caller closes them after Close.
 func New(cfg Config, eng store.Engine, md Metadata) (*Node, error) {
-	if err := cfg.Validate(); err != nil {
+	n, err := newNode(cfg, eng, md, nil, AllUp{})
+	if err != nil {
 		return nil, err
 	}
 	rcfg := ring.DefaultConfig()
@@ -53,13 +69,39 @@ func New(cfg Config, eng store.Engine, md Metadata) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: claim: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), eng: eng}
+	if err := n.SetTopology(Topology{Ring: r}); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// NewClustered starts a node that is one member of a cluster. It reaches
+// the other members' vnodes through tr, learns who is up from live (nil:
+// everyone), and routes by the topology SetTopology gives it; until the
+// first one, requests fail with ErrUnavailable. Its peers' requests come
+// in through HandleRPC. It owns none of its arguments.
+func NewClustered(cfg Config, eng store.Engine, md Metadata, tr rpc.Transport, live Liveness) (*Node, error) {
+	if tr == nil {
+		return nil, errors.New("node: a clustered node needs a transport")
+	}
+	if live == nil {
+		live = AllUp{}
+	}
+	return newNode(cfg, eng, md, tr, live)
+}
+
+func newNode(cfg Config, eng store.Engine, md Metadata, tr rpc.Transport, live Liveness) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), eng: eng, tr: tr, live: live,
+		topoChanged: make(chan struct{}), reaping: map[string]bool{}, bg: newActivity(), reapers: newActivity()}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.metrics = newMetrics(cfg)
 	n.local = newVNodes(eng, n.log, &n.metrics.corruptReads)
-	n.replicas = n.local
-	n.ring.Store(r)
+	n.replicas = peers{n}
 	if md == nil {
+		var err error
 		if md, err = NewLocalMetadata(eng, cfg.Props, cfg.Types); err != nil {
 			return nil, err
 		}
@@ -76,8 +118,14 @@ func New(cfg Config, eng store.Engine, md Metadata) (*Node, error) {
 // ID returns the node's id.
 func (n *Node) ID() string { return n.cfg.NodeID }
 
-// Ring returns the ring the node routes by.
-func (n *Node) Ring() *ring.Ring { return n.ring.Load() }
+// Ring returns the ring the node routes by (nil before a clustered node
+// has its first topology).
+func (n *Node) Ring() *ring.Ring {
+	if r := n.routing.Load(); r != nil {
+		return r.ring
+	}
+	return nil
+}
 
 // Close stops accepting requests (they fail with ErrClosed) and waits for
 // those in progress and their background replica work (the tail of gets
@@ -92,6 +140,7 @@ func (n *Node) Close() error {
 	}
 	n.bg.Wait()
 	n.cancel()
+	n.reapers.Wait()
 	if n.cfg.Registry != nil {
 		n.cfg.Registry.Unregister(n.metrics)
 	}
@@ -125,8 +174,14 @@ func (n *Node) begin(loc Location) (p Props, done func(), err error) {
 		return Props{}, nil, err
 	}
 	p, err = n.md.BucketProps(loc.Type, loc.Bucket)
-	if err == nil && p.NVal > n.Ring().Size() {
-		err = fmt.Errorf("%w: n_val %d exceeds the ring's %d partitions", ErrBadProps, p.NVal, n.Ring().Size())
+	if err == nil && !p.Consistent {
+		r := n.Ring()
+		switch {
+		case r == nil:
+			err = fmt.Errorf("%w: this node has no ring yet (it is still joining the cluster)", ErrUnavailable)
+		case p.NVal > r.Size():
+			err = fmt.Errorf("%w: n_val %d exceeds the ring's %d partitions", ErrBadProps, p.NVal, r.Size())
+		}
 	}
 	if err != nil {
 		return Props{}, nil, err

@@ -2,12 +2,16 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/cairnkv/cairn/ring"
 )
 
@@ -43,9 +47,10 @@ type putReply struct {
 	err     error
 }
 
-// Put implements KV. The first vnode of the preference list coordinates:
-// it advances the object's clock with itself as actor and stores the
-// result, then every other replica merges it; the answer comes after w
+// Put implements KV. A vnode of the key's preference list coordinates (a
+// node that holds none forwards the write to one that does): it advances
+// the object's clock with itself as actor and stores the result, then
+// every other replica merges it; the answer comes after w
 // acknowledgements, dw of them durable and pw of them from primaries.
 //
 // A key of a consistent type is written through the metadata plane
@@ -71,7 +76,10 @@ func (n *Node) Put(ctx context.Context, loc Location, c object.Content, opts Put
 			return nil, err
 		}
 		c.Deleted = false
-		obj, err = n.put(ctx, loc, props, q, opts.Context, c)
+		obj, err = n.put(ctx, loc, putSpec{
+			q: q, lww: props.LastWriteWins || !props.AllowMult,
+			cctx: opts.Context, c: c, returnBody: opts.ReturnBody,
+		})
 	}
 	n.metrics.observePut(n.cfg.Clock.Since(start), err)
 	if err != nil || !opts.ReturnBody {
@@ -80,65 +88,88 @@ func (n *Node) Put(ctx context.Context, loc Location, c object.Content, opts Put
 	return obj, nil
 }
 
-// put coordinates one write of c (a value or a tombstone) with causal
-// context cctx and returns the merge of the acknowledged replicas.
-func (n *Node) put(ctx context.Context, loc Location, props Props, q putQuorum, cctx object.Context, c object.Content) (*object.Object, error) {
-	key := loc.Bytes()
-	pl := n.Ring().Preflist(key, q.n)
-	coord := pl[0]
-	now := n.cfg.Clock.Now()
+// putSpec is one write to coordinate: a value or a tombstone (c), the
+// causal context it supersedes and the resolved quorums.
+type putSpec struct {
+	q    putQuorum
+	lww  bool // last write wins: keep one sibling
+	cctx object.Context
+	c    object.Content
+	// returnBody asks a forwarded write to bring the merged object back.
+	returnBody bool
+	// forwarded: another node sent the write here to coordinate; it is
+	// coordinated here even when this node holds no replica, never
+	// forwarded again.
+	forwarded bool
+}
 
+// put coordinates one write and returns the merge of the acknowledged
+// replicas.
+func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object, error) {
+	key := loc.Bytes()
+	rt := n.routing.Load()
+	part := rt.ring.PartitionOf(key)
+	pl, spares := rt.targets(part, s.q.n, n.live)
 	ctx, cancel := n.requestContext(ctx)
 	defer cancel()
+
+	ci := slices.IndexFunc(pl, func(e ring.PrefEntry) bool { return e.Node == n.cfg.NodeID })
+	var coord ring.PrefEntry
+	others := pl
+	switch {
+	case ci >= 0:
+		coord = pl[ci]
+		others = slices.Delete(slices.Clone(pl), ci, ci+1)
+	case !s.forwarded:
+		return n.forwardPut(ctx, loc, s, pl)
+	default:
+		// The sender's ring puts this node in the list and ours does
+		// not: coordinate as a stand-in for the first replica.
+		coord = ring.PrefEntry{VNode: ring.VNode{Partition: part, Node: n.cfg.NodeID}, Role: ring.Fallback, Owner: rt.ring.Owner(part)}
+	}
+	if coord.Role == ring.Fallback {
+		n.metrics.fallbackWrites.Add(1)
+	}
+
+	now := n.cfg.Clock.Now()
 	obj, err := n.local.modify(ctx, coord.Partition, key, false, func(cur *object.Object) *object.Object {
+		c := s.c
 		c.LastModified = lastModified(now, cur)
-		next := cur.Update(cctx, c, actor(coord))
-		if props.LastWriteWins || !props.AllowMult {
+		next := cur.Update(s.cctx, c, actor(coord.VNode))
+		if s.lww {
 			next = next.LWW()
 		}
 		return next
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: w=%d needed, the coordinating vnode failed: %w", ErrQuorumNotMet, q.w, err)
+		return nil, fmt.Errorf("%w: w=%d needed, the coordinating vnode %s failed: %w", ErrQuorumNotMet, s.q.w, vnodeName(coord.VNode), err)
 	}
 
+	q := s.q
 	durable := q.dw > 0
-	replies := make(chan putReply, len(pl))
+	replies := make(chan putReply, len(pl)+1)
 	n.spawn(func(bctx context.Context) {
-		var wg sync.WaitGroup
-		// The coordinator's own durability is one more reply, so its
-		// fsync overlaps the other replicas' writes.
-		wg.Go(func() {
-			var err error
-			if durable {
-				err = n.eng.WaitDurable(bctx)
-			}
-			replies <- putReply{vn: coord, primary: true, durable: durable && err == nil, obj: obj, err: err}
-		})
-		for _, vn := range pl[1:] {
-			wg.Go(func() {
-				merged, err := n.replicas.PutReplica(bctx, vn, key, obj, durable)
-				replies <- putReply{vn: vn, primary: true, durable: durable && err == nil, obj: merged, err: err}
-			})
-		}
-		wg.Wait()
+		n.sendPut(bctx, rt, key, obj, durable, coord, others, spares, replies)
 	})
 
 	var (
 		acks, durableAcks, primaryAcks int
-		errs                           []string
+		answered, errs                 []string
 		result                         = obj
 	)
-	for seen := 0; seen < len(pl); {
+	total := 1 + len(others)
+	for seen := 0; seen < total; {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: w=%d dw=%d pw=%d needed, %d acknowledged before %v", ErrQuorumNotMet, q.w, q.dw, q.pw, acks, ctx.Err())
+			return nil, fmt.Errorf("%w: w=%d dw=%d pw=%d needed, %d acknowledged %v before %v",
+				ErrQuorumNotMet, q.w, q.dw, q.pw, acks, answered, ctx.Err())
 		case rep := <-replies:
 			seen++
 			if rep.err != nil {
 				errs = append(errs, rep.err.Error())
 			} else {
 				acks++
+				answered = append(answered, vnodeName(rep.vn))
 				if rep.durable {
 					durableAcks++
 				}
@@ -150,15 +181,122 @@ func (n *Node) put(ctx context.Context, loc Location, props Props, q putQuorum, 
 			if acks >= q.w && durableAcks >= q.dw && primaryAcks >= q.pw {
 				return result, nil
 			}
-			left := len(pl) - seen
+			left := total - seen
 			if acks+left < q.w || durableAcks+left < q.dw || primaryAcks+left < q.pw {
-				return nil, fmt.Errorf("%w: w=%d dw=%d pw=%d needed, %d acknowledged (%d durable, %d primaries), errors: %s",
-					ErrQuorumNotMet, q.w, q.dw, q.pw, acks, durableAcks, primaryAcks, strings.Join(errs, "; "))
+				return nil, fmt.Errorf("%w: w=%d dw=%d pw=%d needed, %d acknowledged %v (%d durable, %d primaries), errors: %s",
+					ErrQuorumNotMet, q.w, q.dw, q.pw, acks, answered, durableAcks, primaryAcks, strings.Join(errs, "; "))
 			}
 		}
 	}
-	return nil, fmt.Errorf("%w: w=%d needed, %d acknowledged", ErrQuorumNotMet, q.w, acks)
+	return nil, fmt.Errorf("%w: w=%d dw=%d pw=%d needed, %d acknowledged %v (%d durable, %d primaries)",
+		ErrQuorumNotMet, q.w, q.dw, q.pw, acks, answered, durableAcks, primaryAcks)
 }
+
+// sendPut sends the coordinated object to every other replica, each
+// answer one reply; a replica that fails is replaced by the next spare
+// node (sloppy quorum) while spares and time last. A partition being
+// handed off also sends to its next owner, outside the quorum, so that
+// the move loses no write.
+func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object.Object, durable bool,
+	coord ring.PrefEntry, others []ring.PrefEntry, spares []string, replies chan<- putReply) {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		served = map[string]bool{coord.Node: true}
+	)
+	for _, e := range others {
+		served[e.Node] = true
+	}
+	nextSpare := func() (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for len(spares) > 0 {
+			s := spares[0]
+			spares = spares[1:]
+			if !served[s] {
+				served[s] = true
+				return s, true
+			}
+		}
+		return "", false
+	}
+	// The coordinator's own durability is one more reply, so its fsync
+	// overlaps the other replicas' writes.
+	wg.Go(func() {
+		var err error
+		if durable {
+			err = n.eng.WaitDurable(ctx)
+		}
+		replies <- putReply{vn: coord.VNode, primary: coord.Role == ring.Primary, durable: durable && err == nil, obj: obj, err: err}
+	})
+	for _, e := range others {
+		wg.Go(func() {
+			for {
+				rctx, cancel := context.WithTimeout(ctx, n.cfg.ReplicaTimeout)
+				merged, err := n.replicas.PutReplica(rctx, e.VNode, key, obj, durable)
+				cancel()
+				if err == nil || ctx.Err() != nil {
+					replies <- putReply{vn: e.VNode, primary: e.Role == ring.Primary, durable: durable && err == nil, obj: merged, err: err}
+					return
+				}
+				spare, ok := nextSpare()
+				if !ok {
+					replies <- putReply{vn: e.VNode, err: err}
+					return
+				}
+				n.log.Debug("replica failed, writing to a fallback", "vnode", vnodeName(e.VNode), "fallback", spare, "err", err)
+				n.metrics.fallbackWrites.Add(1)
+				e = ring.PrefEntry{VNode: ring.VNode{Partition: e.Partition, Node: spare}, Role: ring.Fallback, Owner: e.Owner}
+			}
+		})
+	}
+	for _, e := range append([]ring.PrefEntry{coord}, others...) {
+		to, ok := rt.pending[e.Partition]
+		if !ok || to == e.Node || served[to] {
+			continue
+		}
+		vn := ring.VNode{Partition: e.Partition, Node: to}
+		wg.Go(func() {
+			if _, err := n.replicas.PutReplica(ctx, vn, key, obj, false); err != nil {
+				n.log.Warn("write to a partition's next owner failed", "vnode", vnodeName(vn), "err", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// forwardPut hands a write to a node of the preference list, primaries
+// first. It tries the next one only when the write was certainly not
+// sent (no connection, no address): a write that may have run is never
+// sent twice.
+func (n *Node) forwardPut(ctx context.Context, loc Location, s putSpec, pl []ring.PrefEntry) (*object.Object, error) {
+	req := &coordPutReq{
+		Type: loc.Type, Bucket: loc.Bucket, Key: loc.Key, Content: s.c,
+		N: s.q.n, W: s.q.w, DW: s.q.dw, PW: s.q.pw, LWW: s.lww, ReturnBody: s.returnBody,
+	}
+	if !s.cctx.IsZero() {
+		req.Context = s.cctx.Encode(loc.Bytes())
+	}
+	order := slices.Clone(pl)
+	slices.SortStableFunc(order, func(a, b ring.PrefEntry) int { return int(a.Role) - int(b.Role) })
+	var errs []string
+	for _, e := range order {
+		obj, err := peers{n}.forwardPut(ctx, e.Node, req)
+		if err == nil {
+			n.metrics.forwards.Add(1)
+			return obj, nil
+		}
+		if !errors.Is(err, rpc.ErrDial) && !errors.Is(err, errNoRoute) {
+			return nil, err
+		}
+		errs = append(errs, err.Error())
+	}
+	return nil, fmt.Errorf("%w: w=%d needed, no replica of the key could take the write: %s",
+		ErrQuorumNotMet, s.q.w, strings.Join(errs, "; "))
+}
+
+// vnodeName spells a vnode as node/partition, for errors and logs.
+func vnodeName(vn ring.VNode) string { return vn.Node + "/" + strconv.Itoa(vn.Partition) }
 
 // Delete implements KV: a put of a tombstone. Without a causal context it
 // first reads the key with r (default rw) to learn what it deletes, and
@@ -203,9 +341,10 @@ func (n *Node) Delete(ctx context.Context, loc Location, opts DeleteOptions) err
 	if err != nil {
 		return err
 	}
-	_, err = n.put(ctx, loc, props, q, cctx, object.Content{Deleted: true})
+	_, err = n.put(ctx, loc, putSpec{q: q, lww: props.LastWriteWins || !props.AllowMult, cctx: cctx, c: object.Content{Deleted: true}})
 	if err == nil {
 		n.metrics.deletes.Add(1)
+		n.scheduleReap(loc.Bytes(), q.n)
 	}
 	return err
 }

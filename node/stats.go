@@ -15,6 +15,12 @@ type Stats struct {
 	ReadRepairs   uint64 `json:"read_repairs_total"`
 	CorruptReads  uint64 `json:"corrupt_reads_total"`
 
+	FallbackWrites   uint64 `json:"fallback_writes_total"`
+	ForwardedPuts    uint64 `json:"forwarded_puts_total"`
+	TombstonesReaped uint64 `json:"tombstones_reaped_total"`
+	Transfers        uint64 `json:"partitions_transferred_total"`
+	HintsHandedOff   uint64 `json:"hints_handed_off_total"`
+
 	GetTime  Percentiles `json:"node_get_fsm_time"`
 	PutTime  Percentiles `json:"node_put_fsm_time"`
 	Siblings Percentiles `json:"node_get_fsm_siblings"`

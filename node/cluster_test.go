@@ -1,0 +1,488 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairnkv/cairn/clock"
+	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/rpc"
+	"github.com/cairnkv/cairn/node/store"
+	"github.com/cairnkv/cairn/ring"
+)
+
+// testCluster is a cluster of nodes in one process: in-memory engines, a
+// message-level in-memory transport, a fake clock, a shared metadata
+// fake, and per-node liveness views that the test sets, as gossip would.
+type testCluster struct {
+	t     *testing.T
+	tr    *rpc.MemTransport
+	clock *clock.Fake
+	md    *MemMetadata
+	ring  *ring.Ring
+	ids   []string
+	nodes map[string]*clusterNode
+}
+
+type clusterNode struct {
+	*Node
+	eng  *store.Faulty
+	view *liveView
+}
+
+// liveView is one node's idea of who is up.
+type liveView struct {
+	mu   sync.Mutex
+	down map[string]bool
+}
+
+func (v *liveView) Up(node string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return !v.down[node]
+}
+
+func (v *liveView) set(node string, up bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.down[node] = !up
+}
+
+const testRingSize = 32
+
+func newTestCluster(t *testing.T, size int, mutate ...func(*Config)) *testCluster {
+	t.Helper()
+	fc := clock.NewFake(testEpoch)
+	c := &testCluster{
+		t: t, tr: rpc.NewMemTransport(1, fc), clock: fc,
+		md: NewMemMetadata(fc, DefaultProps(), nil), nodes: map[string]*clusterNode{},
+	}
+	for i := range size {
+		c.ids = append(c.ids, fmt.Sprintf("n%d", i+1))
+	}
+	r, err := ring.Claim(ring.Config{Size: testRingSize}, nil, c.ids, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ring = r
+	addrs := map[string]string{}
+	for _, id := range c.ids {
+		addrs[id] = id
+	}
+	for _, id := range c.ids {
+		cfg := DefaultLocalConfig(id)
+		cfg.RingSize = testRingSize
+		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.Clock = fc
+		for _, m := range mutate {
+			m(&cfg)
+		}
+		eng := store.NewFaulty(store.NewMem())
+		view := &liveView{down: map[string]bool{}}
+		n, err := NewClustered(cfg, eng, c.md, c.tr.Host(id), view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.SetTopology(Topology{Ring: r, Addrs: addrs}); err != nil {
+			t.Fatal(err)
+		}
+		c.tr.Listen(id, n.HandleRPC)
+		c.nodes[id] = &clusterNode{Node: n, eng: eng, view: view}
+	}
+	t.Cleanup(func() {
+		for _, n := range c.nodes {
+			_ = n.Close()
+		}
+		_ = c.tr.Close()
+		for _, n := range c.nodes {
+			_ = n.eng.Close()
+		}
+	})
+	return c
+}
+
+func (c *testCluster) node(id string) *clusterNode { return c.nodes[id] }
+
+// stop takes a node off the network, and every other node learns it is
+// down (gossip's verdict).
+func (c *testCluster) stop(id string) {
+	c.tr.Stop(id)
+	for _, n := range c.nodes {
+		n.view.set(id, false)
+	}
+}
+
+// crashUnnoticed takes a node off the network before gossip notices:
+// the others still think it is up, and find out by failing to reach it.
+func (c *testCluster) crashUnnoticed(id string) { c.tr.Stop(id) }
+
+func (c *testCluster) start(id string) {
+	c.tr.Listen(id, c.nodes[id].HandleRPC)
+	for _, n := range c.nodes {
+		n.view.set(id, true)
+	}
+}
+
+// partition cuts a from b, and each side sees the other as down.
+func (c *testCluster) partition(a, b []string) {
+	c.tr.Partition(a, b)
+	for _, x := range a {
+		for _, y := range b {
+			c.nodes[x].view.set(y, false)
+			c.nodes[y].view.set(x, false)
+		}
+	}
+}
+
+func (c *testCluster) heal() {
+	c.tr.Heal()
+	for _, n := range c.nodes {
+		for _, id := range c.ids {
+			n.view.set(id, true)
+		}
+	}
+}
+
+// idle waits until every node's background work (the rest of a get,
+// read repair) is done.
+func (c *testCluster) idle() {
+	for _, n := range c.nodes {
+		n.WaitIdle()
+	}
+}
+
+// primaries are the nodes of loc's preference list, in order.
+func (c *testCluster) primaries(loc Location) []ring.VNode {
+	return c.ring.Preflist(loc.Bytes(), 3)
+}
+
+// outside returns a node that holds no replica of loc.
+func (c *testCluster) outside(loc Location) string {
+	for _, id := range c.ids {
+		if !slices.ContainsFunc(c.primaries(loc), func(v ring.VNode) bool { return v.Node == id }) {
+			return id
+		}
+	}
+	c.t.Fatalf("every node holds a replica of %v", loc)
+	return ""
+}
+
+// stored reads what vnode vn holds for loc, straight from its engine.
+func (c *testCluster) stored(vn ring.VNode, loc Location) *object.Object {
+	c.t.Helper()
+	o, err := c.nodes[vn.Node].local.load(vn.Partition, loc.Bytes())
+	if err != nil {
+		c.t.Fatalf("load %v from %s: %v", loc, vnodeName(vn), err)
+	}
+	return o
+}
+
+func q(n int) Quorum { return Quorum(n) }
+
+func cput(t *testing.T, n *clusterNode, loc Location, val string, opts PutOptions) (*object.Object, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return n.Put(ctx, loc, object.Content{Value: []byte(val), ContentType: "text/plain"}, opts)
+}
+
+func cget(t *testing.T, n *clusterNode, loc Location, opts GetOptions) (*object.Object, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return n.Get(ctx, loc, opts)
+}
+
+func putOpts(w, dw, pw int) PutOptions {
+	o := DefaultPutOptions()
+	o.W, o.DW, o.PW = q(w), q(dw), q(pw)
+	return o
+}
+
+func getOpts(r, pr int) GetOptions {
+	o := DefaultGetOptions()
+	o.R, o.PR = q(r), q(pr)
+	return o
+}
+
+// A write through any node, a read through any other: the write is
+// coordinated by a replica (forwarded when the receiving node holds
+// none) and lands on all three primaries.
+func TestClusterPutGetAcrossNodes(t *testing.T) {
+	c := newTestCluster(t, 5)
+	for i := range 20 {
+		loc := Location{Type: DefaultType, Bucket: "b", Key: fmt.Sprintf("k%d", i)}
+		from := c.node(c.ids[i%5])
+		if _, err := cput(t, from, loc, "v", putOpts(3, 0, 0)); err != nil {
+			t.Fatalf("put %v via %s: %v", loc, from.ID(), err)
+		}
+		got, err := cget(t, c.node(c.ids[(i+2)%5]), loc, getOpts(3, 3))
+		if err != nil || !slices.Equal(values(got), []string{"v"}) {
+			t.Fatalf("get %v: %v %v", loc, values(got), err)
+		}
+		for _, vn := range c.primaries(loc) {
+			if o := c.stored(vn, loc); o == nil || !slices.Equal(values(o), []string{"v"}) {
+				t.Fatalf("primary %s holds %v", vnodeName(vn), o)
+			}
+		}
+	}
+	c.idle()
+	var forwarded uint64
+	for _, n := range c.nodes {
+		forwarded += n.Stats().ForwardedPuts
+	}
+	if forwarded == 0 {
+		t.Fatal("no write was forwarded, though some went to nodes outside their preference list")
+	}
+}
+
+// Writes and reads with every quorum combination that matters, with
+// primaries down (known to gossip), crashed unnoticed, or all up.
+func TestClusterQuorums(t *testing.T) {
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "quorum"}
+	cases := []struct {
+		name      string
+		down      int // primaries stopped, gossip knows
+		unnoticed int // primaries stopped, gossip does not know yet
+		w, dw, pw int
+		putOK     bool
+		r, pr     int
+		getOK     bool
+	}{
+		{name: "all up, all", w: 3, dw: 3, pw: 3, putOK: true, r: 3, pr: 3, getOK: true},
+		{name: "all up, one", w: 1, pw: 1, putOK: true, r: 1, pr: 1, getOK: true},
+		{name: "one down, w=2", down: 1, w: 2, putOK: true, r: 2, pr: 2, getOK: true},
+		{name: "one down, w=3 by fallback", down: 1, w: 3, putOK: true, r: 3, getOK: true},
+		{name: "one down, pw=3", down: 1, w: 2, pw: 3, putOK: false, r: 2, pr: 3, getOK: false},
+		{name: "one down, pw=2 dw=2", down: 1, w: 2, dw: 2, pw: 2, putOK: true, r: 2, pr: 2, getOK: true},
+		{name: "two down, w=3 by fallbacks", down: 2, w: 3, putOK: true, r: 2, pr: 1, getOK: true},
+		{name: "two down, pw=2", down: 2, w: 2, pw: 2, putOK: false, r: 2, pr: 2, getOK: false},
+		{name: "one unnoticed, w=3 by spare", unnoticed: 1, w: 3, putOK: true, r: 2, pr: 2, getOK: true},
+		{name: "one unnoticed, pw=3", unnoticed: 1, w: 2, pw: 3, putOK: false, r: 3, pr: 3, getOK: false},
+		{name: "three down, w=2 on fallbacks", down: 3, w: 2, putOK: true, r: 2, getOK: true},
+		{name: "three down, w=3", down: 3, w: 3, putOK: false, r: 1, pr: 1, getOK: false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTestCluster(t, 5)
+			prims := c.primaries(loc)
+			coord := c.node(c.outside(loc))
+			for _, vn := range prims[:tc.down] {
+				c.stop(vn.Node)
+			}
+			for _, vn := range prims[tc.down : tc.down+tc.unnoticed] {
+				c.crashUnnoticed(vn.Node)
+			}
+			_, err := cput(t, coord, loc, "v", putOpts(tc.w, tc.dw, tc.pw))
+			if tc.putOK && err != nil {
+				t.Fatalf("put w=%d dw=%d pw=%d: %v", tc.w, tc.dw, tc.pw, err)
+			}
+			if !tc.putOK && !errors.Is(err, ErrQuorumNotMet) {
+				t.Fatalf("put w=%d dw=%d pw=%d: got %v, want ErrQuorumNotMet", tc.w, tc.dw, tc.pw, err)
+			}
+			c.idle()
+			got, err := cget(t, coord, loc, getOpts(tc.r, tc.pr))
+			switch {
+			case tc.getOK && tc.putOK:
+				if err != nil || !slices.Equal(values(got), []string{"v"}) {
+					t.Fatalf("get r=%d pr=%d: %v %v", tc.r, tc.pr, values(got), err)
+				}
+			case !tc.getOK:
+				if !errors.Is(err, ErrQuorumNotMet) && !errors.Is(err, ErrNotFound) {
+					t.Fatalf("get r=%d pr=%d: got %v %v, want a quorum failure", tc.r, tc.pr, values(got), err)
+				}
+				if tc.pr > 0 && !errors.Is(err, ErrQuorumNotMet) {
+					t.Fatalf("get pr=%d with primaries down: got %v, want ErrQuorumNotMet", tc.pr, err)
+				}
+			}
+		})
+	}
+}
+
+// A quorum failure names the replicas that did answer.
+func TestClusterQuorumErrorNamesReplicas(t *testing.T) {
+	c := newTestCluster(t, 5)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "named"}
+	prims := c.primaries(loc)
+	c.stop(prims[1].Node)
+	_, err := cput(t, c.node(prims[0].Node), loc, "v", putOpts(2, 0, 3))
+	if !errors.Is(err, ErrQuorumNotMet) {
+		t.Fatalf("put pw=3 with a primary down: %v", err)
+	}
+	if want := vnodeName(prims[0]); !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not name the replica %s that answered", err, want)
+	}
+}
+
+// Two coordinators write the same key concurrently without context: both
+// values survive as siblings, and a write carrying the read's context
+// resolves them.
+func TestClusterSiblingsFromTwoCoordinators(t *testing.T) {
+	c := newTestCluster(t, 5)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "sib"}
+	prims := c.primaries(loc)
+	a, b := c.node(prims[0].Node), c.node(prims[1].Node)
+	var wg sync.WaitGroup
+	for _, w := range []struct {
+		n   *clusterNode
+		val string
+	}{{a, "from-a"}, {b, "from-b"}} {
+		wg.Go(func() {
+			if _, err := cput(t, w.n, loc, w.val, putOpts(2, 0, 0)); err != nil {
+				t.Errorf("put %s: %v", w.val, err)
+			}
+		})
+	}
+	wg.Wait()
+	c.idle()
+	got, err := cget(t, c.node(c.outside(loc)), loc, getOpts(3, 0))
+	if err != nil || !slices.Equal(values(got), []string{"from-a", "from-b"}) {
+		t.Fatalf("after concurrent writes: %v %v, want both siblings", values(got), err)
+	}
+	opts := putOpts(3, 0, 0)
+	opts.Context = got.Context()
+	opts.ReturnBody = true
+	res, err := cput(t, c.node(c.outside(loc)), loc, "resolved", opts)
+	if err != nil || !slices.Equal(values(res), []string{"resolved"}) {
+		t.Fatalf("resolving write: %v %v", values(res), err)
+	}
+	c.idle()
+	for _, vn := range prims {
+		if o := c.stored(vn, loc); !slices.Equal(values(o), []string{"resolved"}) {
+			t.Fatalf("%s holds %v after the resolving write", vnodeName(vn), values(o))
+		}
+	}
+}
+
+// A replica that missed a write is repaired by the next read, once every
+// replica has answered.
+func TestClusterReadRepair(t *testing.T) {
+	c := newTestCluster(t, 5)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "rr"}
+	prims := c.primaries(loc)
+	missed := prims[2]
+	c.stop(missed.Node)
+	if _, err := cput(t, c.node(prims[0].Node), loc, "v1", putOpts(2, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	c.start(missed.Node)
+	if o := c.stored(missed, loc); o != nil {
+		t.Fatalf("%s holds %v before repair", vnodeName(missed), values(o))
+	}
+	before := c.node(prims[0].Node).Stats().ReadRepairs
+	got, err := cget(t, c.node(prims[0].Node), loc, getOpts(2, 0))
+	if err != nil || !slices.Equal(values(got), []string{"v1"}) {
+		t.Fatalf("get: %v %v", values(got), err)
+	}
+	c.idle()
+	if o := c.stored(missed, loc); !slices.Equal(values(o), []string{"v1"}) {
+		t.Fatalf("%s holds %v after the read, want it repaired", vnodeName(missed), values(o))
+	}
+	if after := c.node(prims[0].Node).Stats().ReadRepairs; after != before+1 {
+		t.Fatalf("read repairs %d -> %d, want one more", before, after)
+	}
+}
+
+// With a primary down, a W=2 write succeeds through a fallback, which
+// stores the value under the down primary's partition; once the primary
+// is back, hinted handoff delivers it and the fallback lets go of it.
+func TestClusterSloppyQuorumAndHandoff(t *testing.T) {
+	c := newTestCluster(t, 5)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "sloppy"}
+	prims := c.primaries(loc)
+	down := prims[1]
+	c.stop(down.Node)
+	coord := c.node(prims[0].Node)
+	if _, err := cput(t, coord, loc, "v", putOpts(3, 0, 0)); err != nil {
+		t.Fatalf("w=3 with a primary down: %v", err)
+	}
+	c.idle()
+	var fallback string
+	for _, id := range c.ids {
+		if id == down.Node || slices.ContainsFunc(prims, func(v ring.VNode) bool { return v.Node == id }) {
+			continue
+		}
+		if o := c.stored(ring.VNode{Partition: down.Partition, Node: id}, loc); o != nil {
+			fallback = id
+		}
+	}
+	if fallback == "" {
+		t.Fatalf("no fallback holds the write under partition %d", down.Partition)
+	}
+	if _, err := cput(t, coord, loc, "v2", putOpts(2, 0, 3)); !errors.Is(err, ErrQuorumNotMet) {
+		t.Fatalf("pw=3 with a primary down: %v, want ErrQuorumNotMet", err)
+	}
+
+	c.start(down.Node)
+	n, err := c.node(fallback).HandOffHints(context.Background())
+	if err != nil || n == 0 {
+		t.Fatalf("handoff from %s: %d objects, %v", fallback, n, err)
+	}
+	if o := c.stored(down, loc); o == nil || !slices.Contains(values(o), "v") {
+		t.Fatalf("primary %s holds %v after handoff", vnodeName(down), o)
+	}
+	if o := c.stored(ring.VNode{Partition: down.Partition, Node: fallback}, loc); o != nil {
+		t.Fatalf("fallback %s still holds %v after handing it off", fallback, values(o))
+	}
+}
+
+// A partitioned minority keeps taking W=1 writes on fallbacks; after the
+// partition heals and hints are handed off, a read with R=all sees every
+// acknowledged write, with siblings where both sides wrote one key.
+func TestClusterPartitionedMinorityLosesNothing(t *testing.T) {
+	c := newTestCluster(t, 5)
+	minority, majority := c.ids[:2], c.ids[2:]
+	c.partition(minority, majority)
+	type ack struct {
+		loc Location
+		val string
+	}
+	var acked []ack
+	for i := range 40 {
+		loc := Location{Type: DefaultType, Bucket: "b", Key: fmt.Sprintf("k%d", i%25)}
+		side := minority
+		if i%2 == 1 {
+			side = majority
+		}
+		n := c.node(side[i%len(side)])
+		val := fmt.Sprintf("v%d-%s", i, n.ID())
+		if _, err := cput(t, n, loc, val, putOpts(1, 0, 0)); err != nil {
+			t.Fatalf("w=1 put of %v on %s during the partition: %v", loc, n.ID(), err)
+		}
+		acked = append(acked, ack{loc, val})
+	}
+	c.idle()
+	c.heal()
+	for _, id := range c.ids {
+		if _, err := c.node(id).HandOffHints(context.Background()); err != nil {
+			t.Fatalf("handoff from %s: %v", id, err)
+		}
+	}
+	latest := map[Location]*object.Object{}
+	for _, a := range acked {
+		if _, ok := latest[a.loc]; ok {
+			continue
+		}
+		got, err := cget(t, c.node(c.ids[0]), a.loc, getOpts(3, 3))
+		if err != nil {
+			t.Fatalf("get %v with r=all after healing: %v", a.loc, err)
+		}
+		latest[a.loc] = got
+	}
+	for _, a := range acked {
+		// Every write was blind (no context), so none supersedes another:
+		// each acknowledged value must be there, as a sibling if need be.
+		vs := values(latest[a.loc])
+		if !slices.Contains(vs, a.val) {
+			t.Fatalf("acknowledged %s at %v lost: read %v", a.val, a.loc, vs)
+		}
+	}
+}

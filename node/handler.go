@@ -1,0 +1,164 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/ring"
+)
+
+// HandleRPC serves one request from a peer (the methods Handles reports).
+// Bodies are untrusted: malformed ones get an error wrapping
+// ErrBadRequest, never a panic. It has the rpc.Handler signature.
+func (n *Node) HandleRPC(ctx context.Context, method string, body []byte) ([]byte, error) {
+	if err := n.admit(); err != nil {
+		return nil, err
+	}
+	defer n.bg.Done()
+	switch method {
+	case methodGetReplica:
+		return n.serveGetReplica(ctx, body)
+	case methodPutReplica:
+		return n.servePutReplica(ctx, body)
+	case methodReap:
+		return n.serveReap(body)
+	case methodCoordPut:
+		return n.serveCoordPut(ctx, body)
+	}
+	return nil, fmt.Errorf("node: unknown method %q", method)
+}
+
+// checkVNode validates a peer's partition number against this node's ring.
+func (n *Node) checkVNode(p int, key []byte) error {
+	size := n.routing.Load().ring.Size()
+	if p < 0 || p >= size {
+		return fmt.Errorf("%w: partition %d outside a ring of %d", ErrBadRequest, p, size)
+	}
+	if len(key) == 0 {
+		return fmt.Errorf("%w: empty key", ErrBadRequest)
+	}
+	if _, err := ParseLocation(key); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	return nil
+}
+
+func (n *Node) serveGetReplica(ctx context.Context, body []byte) ([]byte, error) {
+	var req getReplicaReq
+	if err := decodeMsg(body, &req); err != nil {
+		return nil, err
+	}
+	if err := n.checkVNode(req.Partition, req.Key); err != nil {
+		return nil, err
+	}
+	obj, err := n.local.GetReplica(ctx, ring.VNode{Partition: req.Partition, Node: n.cfg.NodeID}, req.Key)
+	var resp getReplicaResp
+	switch {
+	case errors.Is(err, object.ErrCorrupt) || errors.Is(err, object.ErrVersion):
+		resp = getReplicaResp{Status: replicaCorrupt, Err: err.Error()}
+	case err != nil:
+		return nil, err
+	case obj == nil:
+		resp.Status = replicaNotFound
+	default:
+		if resp.Object, err = object.Encode(obj); err != nil {
+			return nil, err
+		}
+	}
+	return encodeMsg(&resp)
+}
+
+func (n *Node) servePutReplica(ctx context.Context, body []byte) ([]byte, error) {
+	var req putReplicaReq
+	if err := decodeMsg(body, &req); err != nil {
+		return nil, err
+	}
+	if err := n.checkVNode(req.Partition, req.Key); err != nil {
+		return nil, err
+	}
+	obj, err := object.Decode(req.Object)
+	if err != nil {
+		return nil, fmt.Errorf("%w: object: %w", ErrBadRequest, err)
+	}
+	merged, err := n.local.PutReplica(ctx, ring.VNode{Partition: req.Partition, Node: n.cfg.NodeID}, req.Key, obj, req.Durable)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := object.Encode(merged)
+	if err != nil {
+		return nil, err
+	}
+	return encodeMsg(&putReplicaResp{Object: raw})
+}
+
+func (n *Node) serveReap(body []byte) ([]byte, error) {
+	var req reapReq
+	if err := decodeMsg(body, &req); err != nil {
+		return nil, err
+	}
+	if err := n.checkVNode(req.Partition, req.Key); err != nil {
+		return nil, err
+	}
+	tomb, err := object.Decode(req.Tombstone)
+	if err != nil {
+		return nil, fmt.Errorf("%w: tombstone: %w", ErrBadRequest, err)
+	}
+	if !tomb.IsTombstone() {
+		return nil, fmt.Errorf("%w: reap of a live object", ErrBadRequest)
+	}
+	reaped, err := n.local.reap(req.Partition, req.Key, tomb)
+	if err != nil {
+		return nil, err
+	}
+	return encodeMsg(&reapResp{Reaped: reaped})
+}
+
+// serveCoordPut coordinates a write forwarded by a node that holds no
+// replica of the key. It never forwards again, so nodes whose rings
+// disagree for a moment cannot bounce a write between them.
+func (n *Node) serveCoordPut(ctx context.Context, body []byte) ([]byte, error) {
+	var req coordPutReq
+	if err := decodeMsg(body, &req); err != nil {
+		return nil, err
+	}
+	resp, err := n.coordPut(ctx, &req)
+	if err != nil {
+		resp = &coordPutResp{Code: codeOf(err), Msg: err.Error()}
+	}
+	return encodeMsg(resp)
+}
+
+func (n *Node) coordPut(ctx context.Context, req *coordPutReq) (*coordPutResp, error) {
+	loc := Location{Type: req.Type, Bucket: req.Bucket, Key: req.Key}
+	if err := loc.Validate(); err != nil {
+		return nil, err
+	}
+	size := n.routing.Load().ring.Size()
+	q := putQuorum{n: req.N, w: req.W, dw: req.DW, pw: req.PW}
+	if q.n < 1 || q.n > size || q.w < 1 || q.w > q.n || q.dw < 0 || q.dw > q.n || q.pw < 0 || q.pw > q.n {
+		return nil, fmt.Errorf("%w: forwarded quorums n=%d w=%d dw=%d pw=%d", ErrBadRequest, q.n, q.w, q.dw, q.pw)
+	}
+	if int64(len(req.Content.Value)) > n.cfg.MaxObjectSize {
+		return nil, fmt.Errorf("%w: %d bytes, the maximum is %d", ErrTooLarge, len(req.Content.Value), n.cfg.MaxObjectSize)
+	}
+	var cctx object.Context
+	if req.Context != "" {
+		var err error
+		if cctx, err = object.DecodeContext(req.Context, loc.Bytes()); err != nil {
+			return nil, err
+		}
+	}
+	obj, err := n.put(ctx, loc, putSpec{q: q, lww: req.LWW, cctx: cctx, c: req.Content, forwarded: true})
+	if err != nil {
+		return nil, err
+	}
+	resp := &coordPutResp{}
+	if req.ReturnBody && obj != nil {
+		if resp.Object, err = object.Encode(obj); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}

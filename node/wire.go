@@ -1,0 +1,178 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/cairnkv/cairn/internal/msgpackcheck"
+	"github.com/cairnkv/cairn/node/object"
+)
+
+// RPC methods a node serves to its peers. Names cross the wire: never
+// rename one.
+const (
+	methodGetReplica = "kv.get"   // getReplicaReq -> getReplicaResp
+	methodPutReplica = "kv.put"   // putReplicaReq -> putReplicaResp
+	methodReap       = "kv.reap"  // reapReq -> reapResp
+	methodCoordPut   = "kv.coord" // coordPutReq -> coordPutResp
+)
+
+// Handles reports whether method is one of the node's RPC methods, so a
+// server that also carries other traffic (the metadata plane's) can
+// dispatch.
+func Handles(method string) bool {
+	switch method {
+	case methodGetReplica, methodPutReplica, methodReap, methodCoordPut:
+		return true
+	}
+	return false
+}
+
+// Replica status in a getReplicaResp.
+const (
+	replicaFound    uint8 = 0
+	replicaNotFound uint8 = 1
+	replicaCorrupt  uint8 = 2
+)
+
+type getReplicaReq struct {
+	Partition int    `msgpack:"p"`
+	Key       []byte `msgpack:"k"`
+}
+
+type getReplicaResp struct {
+	Status uint8  `msgpack:"s"`
+	Object []byte `msgpack:"o,omitempty"` // object.Encode: checksummed
+	Err    string `msgpack:"e,omitempty"` // what was corrupt
+}
+
+type putReplicaReq struct {
+	Partition int    `msgpack:"p"`
+	Key       []byte `msgpack:"k"`
+	Object    []byte `msgpack:"o"`
+	Durable   bool   `msgpack:"d,omitempty"`
+}
+
+type putReplicaResp struct {
+	Object []byte `msgpack:"o"`
+}
+
+type reapReq struct {
+	Partition int    `msgpack:"p"`
+	Key       []byte `msgpack:"k"`
+	Tombstone []byte `msgpack:"o"`
+}
+
+type reapResp struct {
+	Reaped bool `msgpack:"r"`
+}
+
+// coordPutReq is a write forwarded to a node of the preference list by a
+// node that holds no replica of the key: the quorums are already resolved
+// against the bucket's properties by the receiving node.
+type coordPutReq struct {
+	Type       string         `msgpack:"t"`
+	Bucket     string         `msgpack:"b"`
+	Key        string         `msgpack:"k"`
+	Content    object.Content `msgpack:"c"`
+	Context    string         `msgpack:"x,omitempty"` // encoded, bound to the key
+	N          int            `msgpack:"n"`
+	W          int            `msgpack:"w"`
+	DW         int            `msgpack:"dw"`
+	PW         int            `msgpack:"pw"`
+	LWW        bool           `msgpack:"lww,omitempty"`
+	ReturnBody bool           `msgpack:"rb,omitempty"`
+}
+
+type coordPutResp struct {
+	Code   errCode `msgpack:"c,omitempty"`
+	Msg    string  `msgpack:"m,omitempty"`
+	Object []byte  `msgpack:"o,omitempty"`
+}
+
+// encodeMsg and decodeMsg are the node's RPC body codec. decodeMsg checks
+// the bytes' structure first: msgpack's decoder trusts length prefixes,
+// and a peer's bytes are not to be trusted that far.
+func encodeMsg(v any) ([]byte, error) {
+	b, err := msgpack.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("node: encode %T: %w", v, err)
+	}
+	return b, nil
+}
+
+func decodeMsg(b []byte, v any) error {
+	if err := msgpackcheck.Check(b); err != nil {
+		return fmt.Errorf("%w: %T: %w", ErrBadRequest, v, err)
+	}
+	if err := msgpack.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %T: %w", ErrBadRequest, v, err)
+	}
+	return nil
+}
+
+// errCode carries a coordinator's error across a forwarding hop, so that
+// the node that received the request maps it to the right HTTP status.
+type errCode uint8
+
+// Error codes. Values cross the wire: never renumber.
+const (
+	codeOK errCode = iota
+	codeInternal
+	codeNotFound
+	codeQuorumNotMet
+	codeQuorumTooLarge
+	codeBadProps
+	codeUnknownType
+	codeTooLarge
+	codeBadRequest
+	codeConflict
+	codeUnavailable
+	codeClosed
+	codeMalformedContext
+	codeForeignContext
+)
+
+var codeErrs = []struct {
+	code errCode
+	err  error
+}{
+	{codeNotFound, ErrNotFound}, {codeQuorumNotMet, ErrQuorumNotMet},
+	{codeQuorumTooLarge, ErrQuorumTooLarge}, {codeBadProps, ErrBadProps},
+	{codeUnknownType, ErrUnknownBucketType}, {codeTooLarge, ErrTooLarge},
+	{codeBadRequest, ErrBadRequest}, {codeConflict, ErrConflict},
+	{codeUnavailable, ErrUnavailable}, {codeClosed, ErrClosed},
+	{codeMalformedContext, object.ErrMalformedContext}, {codeForeignContext, object.ErrForeignContext},
+}
+
+func codeOf(err error) errCode {
+	if err == nil {
+		return codeOK
+	}
+	for _, ce := range codeErrs {
+		if errors.Is(err, ce.err) {
+			return ce.code
+		}
+	}
+	return codeInternal
+}
+
+// remoteErr rebuilds an error from its code and message: the message is
+// the remote error's text, the code restores errors.Is.
+type remoteErr struct {
+	code errCode
+	msg  string
+}
+
+func (e *remoteErr) Error() string { return e.msg }
+
+func (e *remoteErr) Unwrap() error {
+	for _, ce := range codeErrs {
+		if ce.code == e.code {
+			return ce.err
+		}
+	}
+	return nil
+}
