@@ -32,6 +32,8 @@ type Node struct {
 	topoMu      sync.Mutex
 	topo        Topology
 	topoChanged chan struct{}
+	ready       chan struct{}
+	readyOnce   sync.Once
 
 	reapMu  sync.Mutex
 	reaping map[string]bool
@@ -95,7 +97,7 @@ func newNode(cfg Config, eng store.Engine, md Metadata, tr rpc.Transport, live L
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), eng: eng, tr: tr, live: live,
-		topoChanged: make(chan struct{}), reaping: map[string]bool{}, bg: newActivity(), reapers: newActivity()}
+		topoChanged: make(chan struct{}), reaping: map[string]bool{}, bg: newActivity(), reapers: newActivity(), ready: make(chan struct{})}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.metrics = newMetrics(cfg)
 	n.local = newVNodes(eng, n.log, &n.metrics.corruptReads)

@@ -74,6 +74,7 @@ func (n *Node) SetTopology(t Topology) error {
 		return err
 	}
 	n.routing.Store(r)
+	n.readyOnce.Do(func() { close(n.ready) })
 	n.topoMu.Lock()
 	n.topo = Topology{Ring: t.Ring, Pending: append([]Transfer(nil), t.Pending...), Addrs: maps.Clone(t.Addrs)}
 	close(n.topoChanged)
@@ -81,6 +82,11 @@ func (n *Node) SetTopology(t Topology) error {
 	n.topoMu.Unlock()
 	return nil
 }
+
+// Ready returns a channel closed once the node has a ring to route by:
+// at once for a node that runs alone, at the first SetTopology for a
+// clustered one.
+func (n *Node) Ready() <-chan struct{} { return n.ready }
 
 // Topology returns the layout the node routes by now.
 func (n *Node) Topology() Topology {

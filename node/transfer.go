@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
@@ -32,13 +33,20 @@ func (n *Node) RunTransfers(ctx context.Context, complete func(context.Context, 
 	var (
 		running = map[Transfer]bool{}
 		resting = map[Transfer]bool{} // failed; waiting for the retry pause
+		done    = map[Transfer]bool{} // completed; until the topology shows it
 		results = make(chan outcome)
 		wake    = make(chan Transfer)
 	)
 	for {
 		changed := n.topologyChanged()
-		for _, tr := range n.Topology().Pending {
-			if tr.From != n.cfg.NodeID || running[tr] || resting[tr] || len(running) >= n.cfg.TransferConcurrency {
+		pending := n.Topology().Pending
+		for tr := range done {
+			if !slices.Contains(pending, tr) {
+				delete(done, tr)
+			}
+		}
+		for _, tr := range pending {
+			if tr.From != n.cfg.NodeID || running[tr] || resting[tr] || done[tr] || len(running) >= n.cfg.TransferConcurrency {
 				continue
 			}
 			running[tr] = true
@@ -62,6 +70,7 @@ func (n *Node) RunTransfers(ctx context.Context, complete func(context.Context, 
 		case o := <-results:
 			delete(running, o.tr)
 			if o.err == nil {
+				done[o.tr] = true
 				n.metrics.transfers.Add(1)
 				n.log.Info("partition handed off", "partition", o.tr.Partition, "to", o.tr.To)
 				continue

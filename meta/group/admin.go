@@ -126,3 +126,11 @@ func (g *Group) typeCmd(ctx context.Context, op meta.Op, name string, props []by
 	}
 	return g.fsm.Type(name)
 }
+
+// CompleteTransfer commits that partition p's data has arrived at its
+// next owner: ownership passes and the ring epoch moves on. A transfer
+// that is no longer pending gives meta.ErrNoTransfer.
+func (g *Group) CompleteTransfer(ctx context.Context, p int, from, to string) error {
+	_, err := g.apply(ctx, meta.OpCompleteTransfer, meta.TransferCmd{Partition: p, From: from, To: to})
+	return err
+}

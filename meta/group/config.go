@@ -23,6 +23,9 @@ type Config struct {
 	// writes to the leader's RPCAddr.
 	RPCAddr  string
 	HTTPAddr string
+	// GossipAddr is this node's advertised gossip address, recorded so
+	// that nodes joining later find the cluster's memberlist.
+	GossipAddr string
 
 	// Bootstrap makes this node create a one-voter group if it has no Raft
 	// state yet. Exactly one node of a new cluster bootstraps.

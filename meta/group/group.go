@@ -235,7 +235,7 @@ func (g *Group) lead(ctx context.Context) {
 
 // self is this node's member entry.
 func (g *Group) self() meta.Member {
-	return meta.Member{ID: g.cfg.NodeID, HTTPAddr: g.cfg.HTTPAddr, RPCAddr: g.cfg.RPCAddr, RaftAddr: g.cfg.advertise()}
+	return meta.Member{ID: g.cfg.NodeID, HTTPAddr: g.cfg.HTTPAddr, RPCAddr: g.cfg.RPCAddr, RaftAddr: g.cfg.advertise(), GossipAddr: g.cfg.GossipAddr}
 }
 
 // register makes sure the FSM knows this node's current addresses (they
@@ -244,7 +244,7 @@ func (g *Group) register(ctx context.Context) {
 	for {
 		m, ok := g.fsm.Member(g.cfg.NodeID)
 		want := g.self()
-		if ok && m.HTTPAddr == want.HTTPAddr && m.RPCAddr == want.RPCAddr && m.RaftAddr == want.RaftAddr {
+		if ok && m.HTTPAddr == want.HTTPAddr && m.RPCAddr == want.RPCAddr && m.RaftAddr == want.RaftAddr && m.GossipAddr == want.GossipAddr {
 			return
 		}
 		if g.inConfiguration() {
