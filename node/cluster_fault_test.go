@@ -138,7 +138,7 @@ func TestClusterRejectsMalformedRPC(t *testing.T) {
 	c := newTestCluster(t, 3)
 	n := c.node("n1")
 	bad := [][]byte{nil, {0xc1}, {0xdf, 0xff, 0xff, 0xff, 0xff}, []byte("not msgpack at all"), {0x81, 0xa1, 'p', 0xcc}}
-	for _, m := range []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut} {
+	for _, m := range []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames} {
 		for _, b := range bad {
 			if _, err := n.HandleRPC(context.Background(), m, b); !errors.Is(err, ErrBadRequest) {
 				t.Errorf("%s %x: %v, want ErrBadRequest", m, b, err)
@@ -155,6 +155,8 @@ func TestClusterRejectsMalformedRPC(t *testing.T) {
 		{methodPutReplica, &putReplicaReq{Partition: 0, Key: Location{Type: "t", Bucket: "b", Key: "k"}.Bytes(), Object: []byte("garbage")}},
 		{methodReap, &reapReq{Partition: 0, Key: Location{Type: "t", Bucket: "b", Key: "k"}.Bytes(), Tombstone: mustEncode(t, liveObject())}},
 		{methodCoordPut, &coordPutReq{Type: "default", Bucket: "b", Key: "k", N: 3, W: 4}},
+		{methodNames, &namesReq{Prefix: []byte("x"), Limit: 0}},
+		{methodNames, &namesReq{Prefix: []byte("x"), Limit: 10, What: 9}},
 		{methodCoordPut, &coordPutReq{Type: "default", Bucket: "b", Key: "k", N: 3, W: 2, Context: "bm90IGEgY29udGV4dA=="}},
 	} {
 		body, err := encodeMsg(req.msg)
@@ -204,7 +206,7 @@ func FuzzHandleRPC(f *testing.F) {
 			f.Add(uint8(i), b)
 		}
 	}
-	methods := []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut}
+	methods := []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames}
 	f.Fuzz(func(t *testing.T, m uint8, body []byte) {
 		c := fuzzCluster(t)
 		_, _ = c.node("n1").HandleRPC(context.Background(), methods[int(m)%len(methods)], body)

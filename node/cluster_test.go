@@ -486,3 +486,95 @@ func TestClusterPartitionedMinorityLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// Listing a bucket asks every member, so it finds keys whose replicas
+// all live on other nodes, leaves deleted keys out, and fails rather
+// than answer a partial list when a member is unreachable.
+func TestClusterListKeys(t *testing.T) {
+	c := newTestCluster(t, 5)
+	var want []string
+	for i := range 30 {
+		loc := Location{Type: DefaultType, Bucket: "list", Key: fmt.Sprintf("k%02d", i)}
+		if _, err := cput(t, c.node(c.ids[i%5]), loc, "v", putOpts(3, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, loc.Key)
+	}
+	if _, err := cput(t, c.node("n1"), Location{Type: DefaultType, Bucket: "other", Key: "x"}, "v", putOpts(3, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	del := Location{Type: DefaultType, Bucket: "list", Key: "k07"}
+	if err := cdelete(t, c.node("n2"), del, 3); err != nil {
+		t.Fatal(err)
+	}
+	want = slices.DeleteFunc(want, func(k string) bool { return k == del.Key })
+	c.idle()
+	list := func(n *clusterNode) ([]string, error) {
+		var got []string
+		err := n.ListKeys(context.Background(), DefaultType, "list", func(k string) error {
+			got = append(got, k)
+			return nil
+		})
+		slices.Sort(got)
+		return got, err
+	}
+	for _, id := range c.ids {
+		got, err := list(c.node(id))
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("keys listed by %s: %v %v, want %v", id, got, err, want)
+		}
+	}
+	var buckets []string
+	if err := c.node("n3").ListBuckets(context.Background(), DefaultType, func(b string) error {
+		buckets = append(buckets, b)
+		return nil
+	}); err != nil || !slices.Equal(buckets, []string{"list", "other"}) {
+		t.Fatalf("buckets: %v %v", buckets, err)
+	}
+	c.stop("n5")
+	if _, err := list(c.node("n1")); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("listing with a member down: %v, want ErrUnavailable", err)
+	}
+}
+
+// kv.names pages: each answer carries at most Limit names after After.
+func TestClusterNamesPaging(t *testing.T) {
+	c := newTestCluster(t, 3)
+	n := c.node("n1")
+	var want []string
+	for i := range 23 {
+		loc := Location{Type: DefaultType, Bucket: "p", Key: fmt.Sprintf("k%02d", i)}
+		if _, err := cput(t, n, loc, "v", putOpts(3, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, loc.Key)
+	}
+	c.idle()
+	var got []string
+	req := namesReq{Prefix: BucketPrefix(DefaultType, "p"), Limit: 5}
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+		body, _ := encodeMsg(&req)
+		out, err := n.HandleRPC(context.Background(), methodNames, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp namesResp
+		if err := decodeMsg(out, &resp); err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Names) > 5 {
+			t.Fatalf("page of %d names, limit 5", len(resp.Names))
+		}
+		got = append(got, resp.Names...)
+		if !resp.More {
+			break
+		}
+		req.After = resp.Names[len(resp.Names)-1]
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("paged names %v, want %v", got, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/ring"
@@ -26,6 +27,8 @@ func (n *Node) HandleRPC(ctx context.Context, method string, body []byte) ([]byt
 		return n.serveReap(body)
 	case methodCoordPut:
 		return n.serveCoordPut(ctx, body)
+	case methodNames:
+		return n.serveNames(ctx, body)
 	}
 	return nil, fmt.Errorf("node: unknown method %q", method)
 }
@@ -161,4 +164,28 @@ func (n *Node) coordPut(ctx context.Context, req *coordPutReq) (*coordPutResp, e
 		}
 	}
 	return resp, nil
+}
+
+func (n *Node) serveNames(ctx context.Context, body []byte) ([]byte, error) {
+	var req namesReq
+	if err := decodeMsg(body, &req); err != nil {
+		return nil, err
+	}
+	if req.Limit < 1 || req.Limit > namesPage || req.What > listBuckets {
+		return nil, fmt.Errorf("%w: names: limit %d, what %d", ErrBadRequest, req.Limit, req.What)
+	}
+	names, err := n.localNames(ctx, req.Prefix, req.What)
+	if err != nil {
+		return nil, err
+	}
+	i, _ := slices.BinarySearch(names, req.After)
+	if i < len(names) && names[i] == req.After {
+		i++
+	}
+	names = names[i:]
+	resp := namesResp{Names: names}
+	if len(names) > req.Limit {
+		resp.Names, resp.More = names[:req.Limit], true
+	}
+	return encodeMsg(&resp)
 }

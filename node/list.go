@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
@@ -27,14 +29,16 @@ func (n *Node) ListBuckets(ctx context.Context, typ string, fn func(bucket strin
 		// only: scanning the vnodes would answer an empty list.
 		return fmt.Errorf("%w: cannot list the buckets of consistent bucket type %q", ErrBadRequest, typ)
 	}
-	seen := map[string]bool{}
-	return n.scan(ctx, appendPart(nil, typ), func(loc Location) error {
-		if seen[loc.Bucket] {
-			return nil
+	names, err := n.clusterNames(ctx, appendPart(nil, typ), listBuckets)
+	if err != nil {
+		return err
+	}
+	for _, b := range names {
+		if err := fn(b); err != nil {
+			return err
 		}
-		seen[loc.Bucket] = true
-		return fn(loc.Bucket)
-	})
+	}
+	return nil
 }
 
 // ListKeys implements KV: every key of the bucket whose replicas, merged,
@@ -59,13 +63,12 @@ func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key str
 	if ring == nil {
 		return fmt.Errorf("%w: this node has no ring yet", ErrUnavailable)
 	}
-	seen := map[string]bool{}
-	return n.scan(ctx, BucketPrefix(typ, bucket), func(loc Location) error {
-		if seen[loc.Key] {
-			return nil
-		}
-		seen[loc.Key] = true
-		key := loc.Bytes()
+	names, err := n.clusterNames(ctx, BucketPrefix(typ, bucket), listKeys)
+	if err != nil {
+		return err
+	}
+	for _, k := range names {
+		key := Location{Type: typ, Bucket: bucket, Key: k}.Bytes()
 		var merged *object.Object
 		for _, vn := range ring.Preflist(key, props.NVal) {
 			if o, err := n.replicas.GetReplica(ctx, vn, key); err == nil {
@@ -73,10 +76,66 @@ func (n *Node) ListKeys(ctx context.Context, typ, bucket string, fn func(key str
 			}
 		}
 		if merged.IsEmpty() || merged.IsTombstone() {
-			return nil
+			continue
 		}
-		return fn(loc.Key)
+		if err := fn(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// What a listing collects from each storage key.
+const (
+	listKeys    uint8 = 0
+	listBuckets uint8 = 1
+)
+
+// localNames returns the distinct key or bucket names stored under prefix
+// in every partition of this node, sorted.
+func (n *Node) localNames(ctx context.Context, prefix []byte, what uint8) ([]string, error) {
+	seen := map[string]bool{}
+	err := n.scan(ctx, prefix, func(loc Location) error {
+		if what == listBuckets {
+			seen[loc.Bucket] = true
+		} else {
+			seen[loc.Key] = true
+		}
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
+}
+
+// clusterNames is localNames over every member of the ring: each replica
+// of every key lives on one of them (fallback copies included, since a
+// member holds those in its own engine). A member that cannot answer
+// fails the listing rather than silently leaving its keys out.
+func (n *Node) clusterNames(ctx context.Context, prefix []byte, what uint8) ([]string, error) {
+	all := map[string]bool{}
+	local, err := n.localNames(ctx, prefix, what)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range local {
+		all[k] = true
+	}
+	r := n.Ring()
+	for _, m := range r.Members() {
+		if m == n.cfg.NodeID {
+			continue
+		}
+		names, err := peers{n}.names(ctx, m, prefix, what)
+		if err != nil {
+			return nil, fmt.Errorf("%w: listing needs every member: %w", ErrUnavailable, err)
+		}
+		for _, k := range names {
+			all[k] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(all)), nil
 }
 
 // scan visits the location of every key stored under prefix in every local

@@ -161,3 +161,35 @@ func (p peers) forwardPut(ctx context.Context, node string, req *coordPutReq) (*
 	}
 	return obj, nil
 }
+
+// namesPage is how many names one kv.names answer carries.
+const namesPage = 4096
+
+// names pages through node's names under prefix.
+func (p peers) names(ctx context.Context, node string, prefix []byte, what uint8) ([]string, error) {
+	addr, err := p.addr(node)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	req := namesReq{Prefix: prefix, What: what, Limit: namesPage}
+	for {
+		body, err := encodeMsg(&req)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := p.n.tr.Call(ctx, addr, methodNames, body)
+		if err != nil {
+			return nil, fmt.Errorf("node: list on %s: %w", node, err)
+		}
+		var resp namesResp
+		if err := decodeMsg(raw, &resp); err != nil {
+			return nil, fmt.Errorf("node: list on %s: reply: %w", node, err)
+		}
+		out = append(out, resp.Names...)
+		if !resp.More || len(resp.Names) == 0 {
+			return out, nil
+		}
+		req.After = resp.Names[len(resp.Names)-1]
+	}
+}

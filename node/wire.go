@@ -17,6 +17,7 @@ const (
 	methodPutReplica = "kv.put"   // putReplicaReq -> putReplicaResp
 	methodReap       = "kv.reap"  // reapReq -> reapResp
 	methodCoordPut   = "kv.coord" // coordPutReq -> coordPutResp
+	methodNames      = "kv.names" // namesReq -> namesResp
 )
 
 // Handles reports whether method is one of the node's RPC methods, so a
@@ -24,7 +25,7 @@ const (
 // dispatch.
 func Handles(method string) bool {
 	switch method {
-	case methodGetReplica, methodPutReplica, methodReap, methodCoordPut:
+	case methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames:
 		return true
 	}
 	return false
@@ -67,6 +68,21 @@ type reapReq struct {
 
 type reapResp struct {
 	Reaped bool `msgpack:"r"`
+}
+
+// namesReq asks a node for the key (or bucket) names it stores under
+// Prefix, after After, at most Limit of them: a listing pages through a
+// large bucket instead of sending one huge frame.
+type namesReq struct {
+	Prefix []byte `msgpack:"p"`
+	What   uint8  `msgpack:"w"`
+	After  string `msgpack:"a,omitempty"`
+	Limit  int    `msgpack:"l"`
+}
+
+type namesResp struct {
+	Names []string `msgpack:"n"`
+	More  bool     `msgpack:"m,omitempty"`
 }
 
 // coordPutReq is a write forwarded to a node of the preference list by a
