@@ -1,0 +1,72 @@
+package gossip
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/cairnkv/cairn/internal/syncbuf"
+)
+
+// TestEncryptionKeepsOutOtherKeys runs real UDP and TCP on loopback.
+func TestEncryptionKeepsOutOtherKeys(t *testing.T) {
+	logs := &syncbuf.Buffer{}
+	dumpLogsOnFailure(t, logs)
+	key := mustKey(t)
+
+	start := func(name string, key []byte) (*Gossip, *recorder) {
+		t.Helper()
+		cfg := testConfig(name, logs)
+		cfg.BindAddr = "127.0.0.1:0"
+		cfg.SecretKey = key
+		rec := newRecorder()
+		g, err := New(cfg, rec)
+		if err != nil {
+			t.Fatalf("New(%s): %v", name, err)
+		}
+		t.Cleanup(func() { _ = g.Close() })
+		return g, rec
+	}
+
+	a, recA := start("a", key)
+	b, _ := start("b", key)
+	if n, err := b.Join([]string{a.Addr()}); err != nil || n != 1 {
+		t.Fatalf("b (same key): Join = %d, %v; want 1, nil", n, err)
+	}
+	recA.waitAlive(t, 0, "a", "b")
+
+	for _, tc := range []struct {
+		name string
+		key  []byte
+	}{
+		{"wrong-key", mustKey(t)},
+		{"no-key", nil},
+	} {
+		g, _ := start(tc.name, tc.key)
+		n, err := g.Join([]string{a.Addr()})
+		t.Logf("%s: Join: %v", tc.name, err)
+		if !errors.Is(err, ErrJoin) || n != 0 {
+			t.Errorf("%s: Join = %d, %v; want 0, ErrJoin", tc.name, n, err)
+		}
+		if ms := g.Members(); len(ms) != 1 {
+			t.Errorf("%s: Members() = %v, want only itself", tc.name, ms)
+		}
+	}
+	for _, m := range a.Members() {
+		if m.Node != "a" && m.Node != "b" {
+			t.Errorf("a: Members() has %+v", m)
+		}
+	}
+}
+
+func mustKey(t *testing.T) []byte {
+	t.Helper()
+	s, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ParseKey(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
