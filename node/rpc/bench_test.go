@@ -38,3 +38,18 @@ func benchmarkCall(b *testing.B, server, client Network, listen string) {
 		}
 	})
 }
+
+// BenchmarkCallSerial is one caller, one call at a time over TCP loopback:
+// ns/op is the latency of an internal round trip, not throughput.
+func BenchmarkCallSerial(b *testing.B) {
+	_, addr := startServer(b, testConfig(), TCP{}, "127.0.0.1:0", echo)
+	c := newTestClient(b, testConfig(), TCP{})
+	body := make([]byte, 128)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Call(ctx, addr, "echo", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
