@@ -32,107 +32,9 @@ func (p peers) addr(node string) (string, error) {
 	return "", fmt.Errorf("%w: no address known for node %s", errNoRoute, node)
 }
 
-// GetReplica implements Replicas.
-func (p peers) GetReplica(ctx context.Context, vn ring.VNode, key []byte) (*object.Object, error) {
-	if vn.Node == p.n.cfg.NodeID {
-		return p.n.local.GetReplica(ctx, vn, key)
-	}
-	addr, err := p.addr(vn.Node)
-	if err != nil {
-		return nil, err
-	}
-	body, err := encodeMsg(&getReplicaReq{Partition: vn.Partition, Key: key})
-	if err != nil {
-		return nil, err
-	}
-	out, err := p.n.tr.Call(ctx, addr, methodGetReplica, body)
-	if err != nil {
-		return nil, fmt.Errorf("node: get from %s/%d: %w", vn.Node, vn.Partition, err)
-	}
-	var resp getReplicaResp
-	if err := decodeMsg(out, &resp); err != nil {
-		return nil, fmt.Errorf("node: get from %s/%d: reply: %w", vn.Node, vn.Partition, err)
-	}
-	switch resp.Status {
-	case replicaNotFound:
-		return nil, nil
-	case replicaCorrupt:
-		return nil, fmt.Errorf("node: vnode %s/%d: %w: %s", vn.Node, vn.Partition, object.ErrCorrupt, resp.Err)
-	case replicaFound:
-		obj, err := object.Decode(resp.Object)
-		if err != nil {
-			// Damaged in flight or by the peer's codec: not the replica's
-			// fault, so it is a failed reply, not a corrupt replica.
-			return nil, fmt.Errorf("node: get from %s/%d: undecodable object: %v", vn.Node, vn.Partition, err)
-		}
-		return obj, nil
-	}
-	return nil, fmt.Errorf("node: get from %s/%d: unknown status %d", vn.Node, vn.Partition, resp.Status)
-}
-
-// PutReplica implements Replicas.
-func (p peers) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error) {
-	if vn.Node == p.n.cfg.NodeID {
-		return p.n.local.PutReplica(ctx, vn, key, obj, durable)
-	}
-	addr, err := p.addr(vn.Node)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := object.Encode(obj)
-	if err != nil {
-		return nil, err
-	}
-	body, err := encodeMsg(&putReplicaReq{Partition: vn.Partition, Key: key, Object: raw, Durable: durable})
-	if err != nil {
-		return nil, err
-	}
-	out, err := p.n.tr.Call(ctx, addr, methodPutReplica, body)
-	if err != nil {
-		return nil, fmt.Errorf("node: put to %s/%d: %w", vn.Node, vn.Partition, err)
-	}
-	var resp putReplicaResp
-	if err := decodeMsg(out, &resp); err != nil {
-		return nil, fmt.Errorf("node: put to %s/%d: reply: %w", vn.Node, vn.Partition, err)
-	}
-	merged, err := object.Decode(resp.Object)
-	if err != nil {
-		return nil, fmt.Errorf("node: put to %s/%d: undecodable reply: %v", vn.Node, vn.Partition, err)
-	}
-	return merged, nil
-}
-
-// reap asks vnode vn to delete key if it still holds exactly tomb.
-func (p peers) reap(ctx context.Context, vn ring.VNode, key []byte, tomb *object.Object) (bool, error) {
-	if vn.Node == p.n.cfg.NodeID {
-		return p.n.local.reap(vn.Partition, key, tomb)
-	}
-	addr, err := p.addr(vn.Node)
-	if err != nil {
-		return false, err
-	}
-	raw, err := object.Encode(tomb)
-	if err != nil {
-		return false, err
-	}
-	body, err := encodeMsg(&reapReq{Partition: vn.Partition, Key: key, Tombstone: raw})
-	if err != nil {
-		return false, err
-	}
-	out, err := p.n.tr.Call(ctx, addr, methodReap, body)
-	if err != nil {
-		return false, fmt.Errorf("node: reap on %s/%d: %w", vn.Node, vn.Partition, err)
-	}
-	var resp reapResp
-	if err := decodeMsg(out, &resp); err != nil {
-		return false, fmt.Errorf("node: reap on %s/%d: reply: %w", vn.Node, vn.Partition, err)
-	}
-	return resp.Reaped, nil
-}
-
-// forwardPut sends a write to node to coordinate. It returns the merged
-// object when the request asked for it.
-func (p peers) forwardPut(ctx context.Context, node string, req *coordPutReq) (*object.Object, error) {
+// call sends req to node's method and decodes the answer into resp. what
+// names the exchange in errors ("get from n2/7").
+func call[Resp any](ctx context.Context, p peers, node, method, what string, req any) (*Resp, error) {
 	addr, err := p.addr(node)
 	if err != nil {
 		return nil, err
@@ -141,13 +43,91 @@ func (p peers) forwardPut(ctx context.Context, node string, req *coordPutReq) (*
 	if err != nil {
 		return nil, err
 	}
-	out, err := p.n.tr.Call(ctx, addr, methodCoordPut, body)
+	out, err := p.n.tr.Call(ctx, addr, method, body)
 	if err != nil {
-		return nil, fmt.Errorf("node: forward put to %s: %w", node, err)
+		return nil, fmt.Errorf("node: %s: %w", what, err)
 	}
-	var resp coordPutResp
-	if err := decodeMsg(out, &resp); err != nil {
-		return nil, fmt.Errorf("node: forward put to %s: reply: %w", node, err)
+	resp := new(Resp)
+	if err := decodeMsg(out, resp); err != nil {
+		return nil, fmt.Errorf("node: %s: reply: %w", what, err)
+	}
+	return resp, nil
+}
+
+// decodeReply decodes an object a peer sent back. A failure is the
+// exchange's, not a corrupt replica: the bytes were damaged in flight or
+// by the peer's codec.
+func decodeReply(raw []byte, what string) (*object.Object, error) {
+	obj, err := object.Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("node: %s: undecodable object: %v", what, err)
+	}
+	return obj, nil
+}
+
+// GetReplica implements Replicas.
+func (p peers) GetReplica(ctx context.Context, vn ring.VNode, key []byte) (*object.Object, error) {
+	if vn.Node == p.n.cfg.NodeID {
+		return p.n.local.GetReplica(ctx, vn, key)
+	}
+	what := "get from " + vnodeName(vn)
+	resp, err := call[getReplicaResp](ctx, p, vn.Node, methodGetReplica, what, &getReplicaReq{Partition: vn.Partition, Key: key})
+	if err != nil {
+		return nil, err
+	}
+	switch resp.Status {
+	case replicaNotFound:
+		return nil, nil
+	case replicaCorrupt:
+		return nil, fmt.Errorf("node: vnode %s: %w: %s", vnodeName(vn), object.ErrCorrupt, resp.Err)
+	case replicaFound:
+		return decodeReply(resp.Object, what)
+	}
+	return nil, fmt.Errorf("node: %s: unknown status %d", what, resp.Status)
+}
+
+// PutReplica implements Replicas.
+func (p peers) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error) {
+	if vn.Node == p.n.cfg.NodeID {
+		return p.n.local.PutReplica(ctx, vn, key, obj, durable)
+	}
+	raw, err := object.Encode(obj)
+	if err != nil {
+		return nil, err
+	}
+	what := "put to " + vnodeName(vn)
+	resp, err := call[putReplicaResp](ctx, p, vn.Node, methodPutReplica, what,
+		&putReplicaReq{Partition: vn.Partition, Key: key, Object: raw, Durable: durable})
+	if err != nil {
+		return nil, err
+	}
+	return decodeReply(resp.Object, what)
+}
+
+// reap asks vnode vn to delete key if it still holds exactly tomb.
+func (p peers) reap(ctx context.Context, vn ring.VNode, key []byte, tomb *object.Object) (bool, error) {
+	if vn.Node == p.n.cfg.NodeID {
+		return p.n.local.reap(vn.Partition, key, tomb)
+	}
+	raw, err := object.Encode(tomb)
+	if err != nil {
+		return false, err
+	}
+	resp, err := call[reapResp](ctx, p, vn.Node, methodReap, "reap on "+vnodeName(vn),
+		&reapReq{Partition: vn.Partition, Key: key, Tombstone: raw})
+	if err != nil {
+		return false, err
+	}
+	return resp.Reaped, nil
+}
+
+// forwardPut sends a write to node to coordinate. It returns the merged
+// object when the request asked for it.
+func (p peers) forwardPut(ctx context.Context, node string, req *coordPutReq) (*object.Object, error) {
+	what := "forward put to " + node
+	resp, err := call[coordPutResp](ctx, p, node, methodCoordPut, what, req)
+	if err != nil {
+		return nil, err
 	}
 	if resp.Code != codeOK {
 		return nil, &remoteErr{code: resp.Code, msg: resp.Msg}
@@ -155,11 +135,7 @@ func (p peers) forwardPut(ctx context.Context, node string, req *coordPutReq) (*
 	if len(resp.Object) == 0 {
 		return nil, nil
 	}
-	obj, err := object.Decode(resp.Object)
-	if err != nil {
-		return nil, fmt.Errorf("node: forward put to %s: undecodable reply: %v", node, err)
-	}
-	return obj, nil
+	return decodeReply(resp.Object, what)
 }
 
 // namesPage is how many names one kv.names answer carries.
@@ -167,24 +143,12 @@ const namesPage = 4096
 
 // names pages through node's names under prefix.
 func (p peers) names(ctx context.Context, node string, prefix []byte, what uint8) ([]string, error) {
-	addr, err := p.addr(node)
-	if err != nil {
-		return nil, err
-	}
 	var out []string
 	req := namesReq{Prefix: prefix, What: what, Limit: namesPage}
 	for {
-		body, err := encodeMsg(&req)
+		resp, err := call[namesResp](ctx, p, node, methodNames, "list on "+node, &req)
 		if err != nil {
 			return nil, err
-		}
-		raw, err := p.n.tr.Call(ctx, addr, methodNames, body)
-		if err != nil {
-			return nil, fmt.Errorf("node: list on %s: %w", node, err)
-		}
-		var resp namesResp
-		if err := decodeMsg(raw, &resp); err != nil {
-			return nil, fmt.Errorf("node: list on %s: reply: %w", node, err)
 		}
 		out = append(out, resp.Names...)
 		if !resp.More || len(resp.Names) == 0 {
