@@ -288,3 +288,25 @@ func TestClaimFromUnseparable(t *testing.T) {
 		t.Errorf("%d moves, naive recomputation %d", mv, naive)
 	}
 }
+
+// When separation is out of reach (3 nodes on 64 partitions), a ring that
+// grows into that membership crowds no more windows than a fresh one: a
+// node lost then takes two replicas of a handful of keys, not of most.
+func TestClaimInfeasibleGrowthCrowdsLikeFresh(t *testing.T) {
+	cfg := ring.DefaultConfig()
+	fresh, err := ring.Claim(cfg, nil, []string{"a", "b", "c"}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, _ := ring.Claim(cfg, nil, []string{"a"}, 3)
+	two, _ := ring.Claim(cfg, one, []string{"a", "b"}, 3)
+	for name, prev := range map[string]*ring.Ring{"1 to 3": one, "2 to 3": two} {
+		r, err := ring.Claim(cfg, prev, []string{"a", "b", "c"}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(r.Violations(3)), len(fresh.Violations(3)); got > want {
+			t.Errorf("%s: %d crowded windows, a fresh ring has %d", name, got, want)
+		}
+	}
+}
