@@ -257,3 +257,35 @@ func TestClusterLossyNetworkLosesNoAcknowledgedWrite(t *testing.T) {
 		t.Fatalf("no message was dropped: %+v", s)
 	}
 }
+
+// A node that has restarted but not yet learned the ring answers its
+// peers "unavailable" instead of failing on a missing ring, and a write
+// forwarded to it goes to the next replica.
+func TestClusterNodeWithoutRingYet(t *testing.T) {
+	c := newTestCluster(t, 5)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "restart"}
+	prims := c.primaries(loc)
+	cfg := DefaultLocalConfig(prims[0].Node)
+	cfg.RingSize = testRingSize
+	cfg.Clock = c.clock
+	cfg.Logger = c.nodes["n1"].cfg.Logger
+	eng := store.NewMem()
+	fresh, err := NewClustered(cfg, eng, c.md, c.tr.Host(prims[0].Node), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fresh.Close(); _ = eng.Close() })
+	c.tr.Listen(prims[0].Node, fresh.HandleRPC) // the restarted process
+	for _, m := range []string{methodGetReplica, methodPutReplica, methodReap, methodNames} {
+		if _, err := fresh.HandleRPC(context.Background(), m, nil); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s before the ring: %v, want ErrUnavailable", m, err)
+		}
+	}
+	if _, err := cput(t, c.node(c.outside(loc)), loc, "v", putOpts(2, 0, 0)); err != nil {
+		t.Fatalf("write forwarded past a node without a ring: %v", err)
+	}
+	c.idle()
+	if got, err := cget(t, c.node(prims[1].Node), loc, getOpts(2, 0)); err != nil || !slices.Equal(values(got), []string{"v"}) {
+		t.Fatalf("read back: %v %v", values(got), err)
+	}
+}

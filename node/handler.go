@@ -18,6 +18,14 @@ func (n *Node) HandleRPC(ctx context.Context, method string, body []byte) ([]byt
 		return nil, err
 	}
 	defer n.bg.Done()
+	if n.routing.Load() == nil {
+		// Restarted and still replaying the ring: the caller counts this
+		// replica as failed (and a forwarder tries the next node).
+		if method == methodCoordPut {
+			return encodeMsg(&coordPutResp{Code: codeUnavailable, Msg: "node: unavailable: this node has no ring yet"})
+		}
+		return nil, fmt.Errorf("%w: this node has no ring yet", ErrUnavailable)
+	}
 	switch method {
 	case methodGetReplica:
 		return n.serveGetReplica(ctx, body)

@@ -282,12 +282,24 @@ func (n *Node) forwardPut(ctx context.Context, loc Location, s putSpec, pl []rin
 	var errs []string
 	for _, e := range order {
 		obj, err := peers{n}.forwardPut(ctx, e.Node, req)
-		if err == nil {
+		var rerr *remoteErr
+		switch {
+		case err == nil:
 			n.metrics.forwards.Add(1)
 			return obj, nil
-		}
-		if !errors.Is(err, rpc.ErrDial) && !errors.Is(err, errNoRoute) {
-			return nil, err
+		case errors.As(err, &rerr):
+			if rerr.code != codeUnavailable {
+				return nil, err // the coordinator's own verdict
+			}
+			// It could not coordinate (no ring yet): nothing was written.
+		case errors.Is(err, rpc.ErrDial) || errors.Is(err, errNoRoute):
+			// Never sent.
+		default:
+			// Sent, and then the connection broke or time ran out: the
+			// write may or may not have been applied, so it is not sent
+			// again; the client may retry it.
+			return nil, fmt.Errorf("%w: w=%d needed; the write was forwarded to %s, which did not answer (it may or may not have been applied): %w",
+				ErrQuorumNotMet, s.q.w, e.Node, err)
 		}
 		errs = append(errs, err.Error())
 	}
