@@ -34,5 +34,19 @@ lint:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
+## cluster-up: start a local 3-node cluster on loopback (HTTP 127.0.0.1:18098-18100; data and logs in ./.cluster)
+cluster-up:
+	./scripts/cluster.sh up 3
+
+## cluster-down: stop the local cluster and remove ./.cluster
+cluster-down:
+	./scripts/cluster.sh down
+
+## bench-cluster: throughput and latency of a 3-process cluster, healthy and with a node stopped
+bench-cluster:
+	$(GO) test -run '^$$' -bench BenchmarkCluster3 -benchtime 1x ./cmd/cairn/
+
+.PHONY: cluster-up cluster-down bench-cluster
+
 clean:
 	rm -rf $(BIN)

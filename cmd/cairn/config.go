@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cairnkv/cairn/gossip"
+	"github.com/cairnkv/cairn/node"
 	"github.com/cairnkv/cairn/node/store"
 )
 
@@ -32,6 +34,17 @@ type Config struct {
 	Bootstrap     bool
 	Join          string // comma-separated RPC addresses of members
 	Voters        int
+
+	// Gossip and the cluster data path.
+	GossipAddr      string
+	GossipAdvertise string
+	GossipKey       string // base64
+	ReplicaTimeout  time.Duration
+	ReapGrace       time.Duration
+	HandoffInterval time.Duration
+	// ReadyTimeout bounds how long start-up waits for the ring before it
+	// announces the HTTP address anyway.
+	ReadyTimeout time.Duration
 }
 
 // DefaultConfig returns the settings of `make run`: data in ./data, the
@@ -53,6 +66,11 @@ func DefaultConfig() Config {
 		RaftAddr:        "127.0.0.1:8300",
 		RPCAddr:         "127.0.0.1:8099",
 		Voters:          3,
+		GossipAddr:      "127.0.0.1:7946",
+		ReplicaTimeout:  node.DefaultConfig().ReplicaTimeout,
+		ReapGrace:       node.DefaultConfig().ReapGrace,
+		HandoffInterval: 10 * time.Second,
+		ReadyTimeout:    30 * time.Second,
 	}
 }
 
@@ -69,6 +87,17 @@ func (c Config) Validate() error {
 	}
 	if c.RaftAddr == "" || c.RPCAddr == "" {
 		return errors.New("--raft-addr and --rpc-addr must be set")
+	}
+	if c.GossipAddr == "" {
+		return errors.New("empty --gossip-addr")
+	}
+	if c.GossipKey != "" {
+		if _, err := gossip.ParseKey(c.GossipKey); err != nil {
+			return fmt.Errorf("--gossip-key: %w", err)
+		}
+	}
+	if c.HandoffInterval <= 0 {
+		return errors.New("--handoff-interval must be positive")
 	}
 	if c.Bootstrap && c.Join != "" {
 		return errors.New("--bootstrap and --join are exclusive: bootstrap the first node, join the others to it")

@@ -66,6 +66,12 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.BoolVar(&cfg.Bootstrap, "bootstrap", cfg.Bootstrap, "create a new cluster with this node as its first member (once, on the first node)")
 	fs.StringVar(&cfg.Join, "join", cfg.Join, "comma-separated RPC addresses (host:port) of members to join through")
 	fs.IntVar(&cfg.Voters, "voters", cfg.Voters, "number of Raft voters to maintain: 1, 3, 5 or 7")
+	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "host:port gossip (memberlist, UDP and TCP) listens on")
+	fs.StringVar(&cfg.GossipAdvertise, "gossip-advertise", cfg.GossipAdvertise, "host:port other nodes reach gossip on (default --gossip-addr)")
+	fs.StringVar(&cfg.GossipKey, "gossip-key", cfg.GossipKey, "base64 key of 16, 24 or 32 bytes encrypting gossip; the same on every node (make one: head -c 32 /dev/urandom | base64)")
+	fs.DurationVar(&cfg.ReplicaTimeout, "replica-timeout", cfg.ReplicaTimeout, "how long a write waits for one replica before a fallback takes its place")
+	fs.DurationVar(&cfg.ReapGrace, "tombstone-grace", cfg.ReapGrace, "how long a tombstone held by every primary is kept before it is reaped (negative: never reap)")
+	fs.DurationVar(&cfg.HandoffInterval, "handoff-interval", cfg.HandoffInterval, "how often data held for other nodes (fallback writes) is offered back to them")
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "CAIRN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

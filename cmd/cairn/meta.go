@@ -15,23 +15,14 @@ import (
 	"github.com/cairnkv/cairn/node/rpc"
 )
 
-// metaPlane is the running metadata plane: the Raft group member and the
-// RPC server and client it talks through.
-type metaPlane struct {
-	group  *group.Group
-	rpcSrv *rpc.Server
-}
-
 // openMeta opens <data-dir>/raft and starts this node's member of the
-// Raft group. The returned func closes it all, in order.
-func openMeta(cfg Config, id string, logger *slog.Logger, nw rpc.Network, httpAddr, rpcAddr, raftAddr string) (*metaPlane, func(), error) {
-	stores, err := group.OpenStores(filepath.Join(cfg.DataDir, "raft"), hclogslog.New(logger, "raft"))
+// Raft group, which reaches the others through client. The returned func
+// closes it, in order.
+func openMeta(cfg Config, id string, logger *slog.Logger, nw rpc.Network, client *rpc.Client, httpAddr, rpcAddr, raftAddr, gossipAddr string) (*group.Group, func(), error) {
+	stores, err := group.OpenStores(filepath.Join(cfg.DataDir, "raft"), hclogslog.New(logger.With("node", id), "raft"))
 	if err != nil {
 		return nil, nil, err
 	}
-	rc := rpc.DefaultConfig()
-	rc.Logger = logger
-	client := rpc.NewClient(rc, nw)
 
 	gc := group.DefaultConfig()
 	gc.NodeID = id
@@ -39,6 +30,7 @@ func openMeta(cfg Config, id string, logger *slog.Logger, nw rpc.Network, httpAd
 	gc.RaftAdvertise = raftAddr
 	gc.RPCAddr = rpcAddr
 	gc.HTTPAddr = httpAddr
+	gc.GossipAddr = gossipAddr
 	gc.Bootstrap = cfg.Bootstrap
 	if cfg.Join != "" {
 		for _, a := range strings.Split(cfg.Join, ",") {
@@ -56,27 +48,33 @@ func openMeta(cfg Config, id string, logger *slog.Logger, nw rpc.Network, httpAd
 	gc.Logger = logger
 	g, err := group.Open(gc, stores, nw, client)
 	if err != nil {
-		_ = client.Close()
 		_ = stores.Close()
 		return nil, nil, fmt.Errorf("metadata plane: %w", err)
 	}
-	srv := rpc.NewServer(rc, func(ctx context.Context, method string, body []byte) ([]byte, error) {
-		if group.Handles(method) {
-			return g.Handle(ctx, method, body)
-		}
-		return nil, fmt.Errorf("%w: %s", rpc.ErrUnknownMethod, method)
-	})
+	logger = logger.With("node", id)
 	closeAll := func() {
-		_ = srv.Close()
 		if err := g.Close(); err != nil {
 			logger.Warn("close metadata plane", "err", err)
 		}
-		_ = client.Close()
 		if err := stores.Close(); err != nil {
 			logger.Warn("close raft stores", "err", err)
 		}
 	}
-	return &metaPlane{group: g, rpcSrv: srv}, closeAll, nil
+	return g, closeAll, nil
+}
+
+// rpcHandler serves the internal RPC port: the metadata plane's methods
+// and the node's replica methods.
+func rpcHandler(g *group.Group, n *node.Node) rpc.Handler {
+	return func(ctx context.Context, method string, body []byte) ([]byte, error) {
+		switch {
+		case group.Handles(method):
+			return g.Handle(ctx, method, body)
+		case node.Handles(method):
+			return n.HandleRPC(ctx, method, body)
+		}
+		return nil, fmt.Errorf("%w: %s", rpc.ErrUnknownMethod, method)
+	}
 }
 
 // advertised is the address to tell others: the flag if set, else what

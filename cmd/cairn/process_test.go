@@ -29,7 +29,7 @@ var (
 	buildErr  error
 )
 
-func cairnBinary(t *testing.T) string {
+func cairnBinary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the cairn binary")
@@ -54,34 +54,57 @@ func cairnBinary(t *testing.T) string {
 
 type child struct {
 	cmd     *exec.Cmd
-	addr    string
+	addr    string // the HTTP API's host:port
 	logs    *syncbuf.Buffer
 	done    chan struct{} // closed when the process has exited
 	waitErr error         // valid once done is closed
+
+	// From the banner: the node id and the other listeners' bound
+	// addresses, so that a restart can ask for the same ports again.
+	id, rpcAddr, raftAddr, gossipAddr string
+	dataDir                           string
 }
 
-var listenLine = regexp.MustCompile(`listening on http://(\S+)`)
+var (
+	listenLine = regexp.MustCompile(`listening on http://(\S+)`)
+	// bannerLine is the line printed right after listenLine.
+	bannerLine = regexp.MustCompile(`^cairn node (\S+): RPC on (\S+), Raft on (\S+), gossip on (\S+)`)
+)
 
 // startChild starts cairn on dataDir with an ephemeral port and waits for the
 // line announcing the address (an event, not a sleep).
 func startChild(t *testing.T, dataDir, sync string) *child {
 	t.Helper()
-	cmd := exec.Command(cairnBinary(t), "--data-dir", dataDir, "--http-addr", "127.0.0.1:0",
-		"--raft-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0", "--bootstrap",
+	return startCairn(t, dataDir, "--http-addr", "127.0.0.1:0",
+		"--raft-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0", "--gossip-addr", "127.0.0.1:0", "--bootstrap",
 		"--sync", sync, "--log-level", "warn")
+}
+
+// startCairn starts cairn --data-dir dataDir args... and waits until it
+// has announced its addresses (both banner lines), which it does once it
+// can serve data. The process is killed when the test ends.
+func startCairn(tb testing.TB, dataDir string, args ...string) *child {
+	tb.Helper()
+	cmd := exec.Command(cairnBinary(tb), append([]string{"--data-dir", dataDir}, args...)...)
 	stdout, pw := io.Pipe()
 	cmd.Stdout = pw
-	c := &child{cmd: cmd, logs: &syncbuf.Buffer{}, done: make(chan struct{})}
+	c := &child{cmd: cmd, logs: &syncbuf.Buffer{}, done: make(chan struct{}), dataDir: dataDir}
 	cmd.Stderr = c.logs
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	addr := make(chan string, 1)
+	type banner struct{ addr, id, rpc, raft, gossip string }
+	announced := make(chan banner, 1)
 	go func() {
+		var b banner
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				b.addr = m[1]
+			}
+			if m := bannerLine.FindStringSubmatch(sc.Text()); m != nil {
+				b.id, b.rpc, b.raft, b.gossip = m[1], m[2], m[3], m[4]
+				announced <- b
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
@@ -92,18 +115,29 @@ func startChild(t *testing.T, dataDir, sync string) *child {
 		close(c.done)
 	}()
 	select {
-	case c.addr = <-addr:
+	case b := <-announced:
+		c.addr, c.id, c.rpcAddr, c.raftAddr, c.gossipAddr = b.addr, b.id, b.rpc, b.raft, b.gossip
 	case <-c.done:
-		t.Fatalf("cairn exited before listening: %v\n%s", c.waitErr, c.logs)
+		tb.Fatalf("cairn exited before listening: %v\n%s", c.waitErr, c.logs)
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatalf("cairn did not announce its address\n%s", c.logs)
+		tb.Fatalf("cairn did not announce its address\n%s", c.logs)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-c.done
 	})
 	return c
+}
+
+// alive reports whether the process is still running.
+func (c *child) alive() bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+		return true
+	}
 }
 
 func (c *child) url(key string) string {

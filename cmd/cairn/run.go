@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/clock"
+	"github.com/cairnkv/cairn/gossip"
 	"github.com/cairnkv/cairn/meta/adminapi"
 	"github.com/cairnkv/cairn/node"
 	"github.com/cairnkv/cairn/node/httpapi"
@@ -30,6 +31,8 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	if err != nil {
 		return err
 	}
+	// Packages that log per node add the node id themselves.
+	base := logger
 	logger = logger.With("node", id)
 
 	sc := store.DefaultConfig()
@@ -56,9 +59,11 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	nc.Props.NVal = cfg.NVal
 	nc.MaxObjectSize = cfg.MaxObjectSize
 	nc.RequestTimeout = cfg.RequestTimeout
+	nc.ReplicaTimeout = min(cfg.ReplicaTimeout, cfg.RequestTimeout)
+	nc.ReapGrace = cfg.ReapGrace
 	nc.SyncPolicy = sc.Sync.String()
 	nc.Clock = clock.Real{}
-	nc.Logger = logger
+	nc.Logger = base
 	nc.Registry = reg
 	// The HTTP, RPC and Raft listeners open first: with port 0 (tests),
 	// the bound ports are what this node advertises to the others.
@@ -77,23 +82,60 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 		return fmt.Errorf("raft listen: %w", err)
 	}
 	nw := rpc.WithListener(rpc.TCP{}, raftLn)
+	httpAdv, rpcAdv, raftAdv := advertised(cfg.HTTPAdvertise, ln), advertised(cfg.RPCAdvertise, rpcLn), advertised(cfg.RaftAdvertise, raftLn)
 
-	meta, closeMeta, err := openMeta(cfg, id, logger, nw, advertised(cfg.HTTPAdvertise, ln), advertised(cfg.RPCAdvertise, rpcLn), advertised(cfg.RaftAdvertise, raftLn))
+	// Gossip starts first: with port 0 its bound address is what the
+	// metadata plane records for nodes that join later.
+	catchUp, handoff := make(chan struct{}, 1), make(chan struct{}, 1)
+	events := &gossipEvents{log: logger, catchUp: catchUp, handoff: handoff}
+	gcfg := gossip.DefaultConfig()
+	gcfg.NodeID = id
+	gcfg.BindAddr = cfg.GossipAddr
+	gcfg.AdvertiseAddr = cfg.GossipAdvertise
+	if cfg.GossipKey != "" {
+		gcfg.SecretKey, _ = gossip.ParseKey(cfg.GossipKey) // checked by Validate
+	}
+	gcfg.Meta = gossip.Meta{HTTPAddr: httpAdv, RPCAddr: rpcAdv, RaftAddr: raftAdv}
+	gcfg.Logger = logger.With("component", "gossip")
+	gsp, err := gossip.New(gcfg, events)
+	if err != nil {
+		return fmt.Errorf("gossip: %w", err)
+	}
+	defer func() {
+		if err := gsp.Leave(time.Second); err != nil {
+			logger.Debug("gossip leave", "err", err)
+		}
+		_ = gsp.Close()
+	}()
+
+	rc := rpc.DefaultConfig()
+	rc.Logger = logger
+	client := rpc.NewClient(rc, nw)
+	defer client.Close()
+
+	g, closeMeta, err := openMeta(cfg, id, base, nw, client, httpAdv, rpcAdv, raftAdv, gsp.Addr())
 	if err != nil {
 		return err
 	}
 	defer closeMeta()
 
-	n, err := node.New(nc, eng, meta.group)
+	n, err := node.NewClustered(nc, eng, g, client, gsp)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
+	rpcSrv := rpc.NewServer(rc, rpcHandler(g, n))
+	defer rpcSrv.Close()
 	go func() {
-		if err := meta.rpcSrv.Serve(rpcLn); err != nil {
+		if err := rpcSrv.Serve(rpcLn); err != nil {
 			logger.Error("rpc server stopped", "err", err)
 		}
 	}()
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	loops := &clusterLoops{g: g, n: n, gsp: gsp, log: logger, cfg: cfg, events: events, catchUp: catchUp, handoff: handoff}
+	loops.start(loopCtx)
+	defer loops.wait()
+	defer stopLoops()
 
 	hc := httpapi.DefaultConfig()
 	hc.MaxObjectSize = cfg.MaxObjectSize
@@ -103,7 +145,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/admin/", adminapi.New(meta.group, logger))
+	mux.Handle("/admin/", adminapi.New(g, logger))
 	mux.Handle("/", api)
 
 	srv := &http.Server{
@@ -112,13 +154,25 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// The address is announced once the node can serve data: after a
+	// restart, Raft must elect a leader and replay the ring first. The
+	// HTTP API serves meanwhile (admin calls work, data calls get 503).
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case <-n.Ready():
+	case <-time.After(cfg.ReadyTimeout):
+		logger.Warn("no ring yet: serving, but data requests fail with 503 until this node learns the ring (is it joined to a cluster?)",
+			"waited", cfg.ReadyTimeout)
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
 	logger.Info("cairn node started", "http", ln.Addr().String(), "data_dir", cfg.DataDir,
 		"sync", sc.Sync.String(), "ring_size", cfg.RingSize)
 	fmt.Fprintf(out, "cairn node %s: HTTP API listening on http://%s (data in %s)\n", id, ln.Addr(), cfg.DataDir)
-	fmt.Fprintf(out, "cairn node %s: RPC on %s, Raft on %s\n", id, rpcLn.Addr(), raftLn.Addr())
+	fmt.Fprintf(out, "cairn node %s: RPC on %s, Raft on %s, gossip on %s\n", id, rpcLn.Addr(), raftLn.Addr(), gsp.Addr())
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
@@ -130,6 +184,8 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Warn("shutdown: in-flight requests cut off", "err", err)
 	}
+	stopLoops()
+	loops.wait()
 	if err := n.Close(); err != nil {
 		return err
 	}
