@@ -578,3 +578,98 @@ func TestClusterNamesPaging(t *testing.T) {
 		t.Fatalf("paged names %v, want %v", got, want)
 	}
 }
+
+// A partition moves to a new owner: writes made while the move is pending
+// reach the receiver too, RunTransfers copies the rest and commits, and
+// afterwards the old owner's copy is handed off and dropped.
+func TestClusterOwnershipTransfer(t *testing.T) {
+	c := newTestCluster(t, 5)
+	first := Location{Type: DefaultType, Bucket: "b", Key: "moving"}
+	prims := c.primaries(first)
+	p, from := prims[0].Partition, prims[0].Node
+	to := c.outside(first)
+	keysIn := func(n int) []Location {
+		var out []Location
+		for i := 0; len(out) < n; i++ {
+			l := Location{Type: DefaultType, Bucket: "b", Key: fmt.Sprintf("m%d", i)}
+			if c.ring.PartitionOf(l.Bytes()) == p {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	locs := append([]Location{first}, keysIn(3)...)
+	for _, l := range locs[:2] {
+		if _, err := cput(t, c.node(from), l, "before", putOpts(3, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addrs := map[string]string{}
+	for _, id := range c.ids {
+		addrs[id] = id
+	}
+	setAll := func(top Topology) {
+		for _, n := range c.nodes {
+			if err := n.SetTopology(top); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	setAll(Topology{Ring: c.ring, Addrs: addrs, Pending: []Transfer{{Partition: p, From: from, To: to}}})
+	dst := ring.VNode{Partition: p, Node: to}
+	if _, err := cput(t, c.node(c.ids[0]), locs[2], "during", putOpts(3, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	if o := c.stored(dst, locs[2]); !slices.Equal(values(o), []string{"during"}) {
+		t.Fatalf("a write during the move did not reach the receiver: %v", o)
+	}
+
+	owners := c.ring.Owners()
+	owners[p] = to
+	next, err := ring.New(ring.Config{Size: testRingSize}, owners, c.ring.Epoch()+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Transfer, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c.node(from).RunTransfers(ctx, func(_ context.Context, tr Transfer) error {
+			setAll(Topology{Ring: next, Addrs: addrs})
+			done <- tr
+			return nil
+		})
+	})
+	select {
+	case tr := <-done:
+		if tr != (Transfer{Partition: p, From: from, To: to}) {
+			t.Fatalf("completed %+v", tr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the transfer did not complete")
+	}
+	cancel()
+	wg.Wait()
+	for _, l := range locs[:3] {
+		if o := c.stored(dst, l); o == nil {
+			t.Fatalf("%v missing on the new owner after the move", l)
+		}
+	}
+	if c.node(from).Stats().Transfers != 1 {
+		t.Fatalf("transfers counted: %d", c.node(from).Stats().Transfers)
+	}
+	// The old owner no longer owns p: its copy is a hint for the new one.
+	if n, err := c.node(from).HandOffHints(context.Background()); err != nil || n == 0 {
+		t.Fatalf("old owner handed off %d objects: %v", n, err)
+	}
+	for _, l := range locs[:3] {
+		if o := c.stored(ring.VNode{Partition: p, Node: from}, l); o != nil {
+			t.Fatalf("old owner still holds %v", l)
+		}
+		got, err := cget(t, c.node(c.ids[4]), l, getOpts(3, 3))
+		if err != nil || len(values(got)) != 1 {
+			t.Fatalf("read %v after the move: %v %v", l, values(got), err)
+		}
+	}
+}

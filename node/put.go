@@ -252,7 +252,7 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 	}
 	for _, e := range append([]ring.PrefEntry{coord}, others...) {
 		to, ok := rt.pending[e.Partition]
-		if !ok || to == e.Node || served[to] {
+		if !ok || to == e.Node {
 			continue
 		}
 		vn := ring.VNode{Partition: e.Partition, Node: to}

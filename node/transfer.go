@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
@@ -36,7 +37,11 @@ func (n *Node) RunTransfers(ctx context.Context, complete func(context.Context, 
 		done    = map[Transfer]bool{} // completed; until the topology shows it
 		results = make(chan outcome)
 		wake    = make(chan Transfer)
+		workers sync.WaitGroup
 	)
+	// Workers and retry timers end with ctx; RunTransfers returns after
+	// them, so nothing it started outlives it.
+	defer workers.Wait()
 	for {
 		changed := n.topologyChanged()
 		pending := n.Topology().Pending
@@ -50,16 +55,19 @@ func (n *Node) RunTransfers(ctx context.Context, complete func(context.Context, 
 				continue
 			}
 			running[tr] = true
-			go func() {
+			workers.Go(func() {
 				err := n.transferPartition(ctx, tr)
 				if err == nil {
 					err = complete(ctx, tr)
+				}
+				if err == nil {
+					n.metrics.transfers.Add(1)
 				}
 				select {
 				case results <- outcome{tr, err}:
 				case <-ctx.Done():
 				}
-			}()
+			})
 		}
 		select {
 		case <-ctx.Done():
@@ -71,7 +79,6 @@ func (n *Node) RunTransfers(ctx context.Context, complete func(context.Context, 
 			delete(running, o.tr)
 			if o.err == nil {
 				done[o.tr] = true
-				n.metrics.transfers.Add(1)
 				n.log.Info("partition handed off", "partition", o.tr.Partition, "to", o.tr.To)
 				continue
 			}
@@ -79,7 +86,7 @@ func (n *Node) RunTransfers(ctx context.Context, complete func(context.Context, 
 				"retry_in", n.cfg.TransferRetry, "err", o.err)
 			resting[o.tr] = true
 			t := n.cfg.Clock.NewTimer(n.cfg.TransferRetry)
-			go func() {
+			workers.Go(func() {
 				defer t.Stop()
 				select {
 				case <-t.C():
@@ -89,7 +96,7 @@ func (n *Node) RunTransfers(ctx context.Context, complete func(context.Context, 
 					}
 				case <-ctx.Done():
 				}
-			}()
+			})
 		}
 	}
 }
