@@ -93,6 +93,23 @@ func TestClusterTombstoneReaping(t *testing.T) {
 	if o := c.stored(down, loc2); o == nil || !o.IsTombstone() {
 		t.Fatalf("read repair left %v on the returning primary, want the tombstone", o)
 	}
+	// Every primary now holds the tombstone, but the fallback that took
+	// the delete for the down primary still holds its copy: no reap yet,
+	// since a hint older than the tombstone could bring the value back.
+	if _, err := cget(t, coord, loc2, getOpts(3, 0)); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+	c.idle()
+	c.clock.Advance(2 * coord.cfg.ReapGrace)
+	coord.reapers.Wait()
+	if o := c.stored(prims[0], loc2); o == nil || !o.IsTombstone() {
+		t.Fatalf("tombstone reaped (%v) while a fallback still held a hint for the key", o)
+	}
+	for _, id := range c.ids {
+		if _, err := c.node(id).HandOffHints(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := cget(t, coord, loc2, getOpts(3, 0)); !errors.Is(err, ErrNotFound) {
 		t.Fatal(err)
 	}
@@ -101,7 +118,7 @@ func TestClusterTombstoneReaping(t *testing.T) {
 	coord.reapers.Wait()
 	for _, vn := range prims {
 		if o := c.stored(vn, loc2); o != nil {
-			t.Fatalf("%s still holds %v once every primary had the tombstone", vnodeName(vn), o)
+			t.Fatalf("%s still holds %v once every primary had the tombstone and no hint was left", vnodeName(vn), o)
 		}
 	}
 	if got, err := cget(t, coord, loc2, getOpts(3, 0)); !errors.Is(err, ErrNotFound) || got != nil {
@@ -138,7 +155,7 @@ func TestClusterRejectsMalformedRPC(t *testing.T) {
 	c := newTestCluster(t, 3)
 	n := c.node("n1")
 	bad := [][]byte{nil, {0xc1}, {0xdf, 0xff, 0xff, 0xff, 0xff}, []byte("not msgpack at all"), {0x81, 0xa1, 'p', 0xcc}}
-	for _, m := range []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames} {
+	for _, m := range []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames, methodHolds} {
 		for _, b := range bad {
 			if _, err := n.HandleRPC(context.Background(), m, b); !errors.Is(err, ErrBadRequest) {
 				t.Errorf("%s %x: %v, want ErrBadRequest", m, b, err)
@@ -156,6 +173,8 @@ func TestClusterRejectsMalformedRPC(t *testing.T) {
 		{methodReap, &reapReq{Partition: 0, Key: Location{Type: "t", Bucket: "b", Key: "k"}.Bytes(), Tombstone: mustEncode(t, liveObject())}},
 		{methodCoordPut, &coordPutReq{Type: "default", Bucket: "b", Key: "k", N: 3, W: 4}},
 		{methodNames, &namesReq{Prefix: []byte("x"), Limit: 0}},
+		{methodHolds, &holdsReq{Key: Location{Type: "t", Bucket: "b", Key: "k"}.Bytes()}},
+		{methodHolds, &holdsReq{Key: Location{Type: "t", Bucket: "b", Key: "k"}.Bytes(), Partitions: []int{-3}}},
 		{methodNames, &namesReq{Prefix: []byte("x"), Limit: 10, What: 9}},
 		{methodCoordPut, &coordPutReq{Type: "default", Bucket: "b", Key: "k", N: 3, W: 2, Context: "bm90IGEgY29udGV4dA=="}},
 	} {
@@ -206,7 +225,7 @@ func FuzzHandleRPC(f *testing.F) {
 			f.Add(uint8(i), b)
 		}
 	}
-	methods := []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames}
+	methods := []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames, methodHolds}
 	f.Fuzz(func(t *testing.T, m uint8, body []byte) {
 		c := fuzzCluster(t)
 		_, _ = c.node("n1").HandleRPC(context.Background(), methods[int(m)%len(methods)], body)
@@ -276,7 +295,7 @@ func TestClusterNodeWithoutRingYet(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = fresh.Close(); _ = eng.Close() })
 	c.tr.Listen(prims[0].Node, fresh.HandleRPC) // the restarted process
-	for _, m := range []string{methodGetReplica, methodPutReplica, methodReap, methodNames} {
+	for _, m := range []string{methodGetReplica, methodPutReplica, methodReap, methodNames, methodHolds} {
 		if _, err := fresh.HandleRPC(context.Background(), m, nil); !errors.Is(err, ErrUnavailable) {
 			t.Errorf("%s before the ring: %v, want ErrUnavailable", m, err)
 		}
@@ -287,5 +306,38 @@ func TestClusterNodeWithoutRingYet(t *testing.T) {
 	c.idle()
 	if got, err := cget(t, c.node(prims[1].Node), loc, getOpts(2, 0)); err != nil || !slices.Equal(values(got), []string{"v"}) {
 		t.Fatalf("read back: %v %v", values(got), err)
+	}
+}
+
+// The resurrection the hint check prevents: a fallback holds a value for a
+// primary that was down; the primary returns and the key is deleted on all
+// three primaries before the hint is handed off. Reaping then would let the
+// hint bring the value back; the reap waits, the hint arrives, and the key
+// stays deleted.
+func TestClusterReapWaitsForHints(t *testing.T) {
+	c := newTestCluster(t, 5)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "zombie"}
+	prims := c.primaries(loc)
+	coord := c.node(prims[0].Node)
+	c.stop(prims[2].Node)
+	if _, err := cput(t, coord, loc, "brains", putOpts(3, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	c.start(prims[2].Node)
+	if err := cdelete(t, coord, loc, 3); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	c.clock.Advance(2 * coord.cfg.ReapGrace)
+	coord.reapers.Wait()
+	for _, id := range c.ids {
+		if _, err := c.node(id).HandOffHints(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := cget(t, c.node(c.outside(loc)), loc, getOpts(3, 3))
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted key came back after hinted handoff: %v %v", values(got), err)
 	}
 }

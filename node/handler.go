@@ -37,6 +37,8 @@ func (n *Node) HandleRPC(ctx context.Context, method string, body []byte) ([]byt
 		return n.serveCoordPut(ctx, body)
 	case methodNames:
 		return n.serveNames(ctx, body)
+	case methodHolds:
+		return n.serveHolds(body)
 	}
 	return nil, fmt.Errorf("node: unknown method %q", method)
 }
@@ -196,4 +198,24 @@ func (n *Node) serveNames(ctx context.Context, body []byte) ([]byte, error) {
 		resp.Names, resp.More = names[:req.Limit], true
 	}
 	return encodeMsg(&resp)
+}
+
+func (n *Node) serveHolds(body []byte) ([]byte, error) {
+	var req holdsReq
+	if err := decodeMsg(body, &req); err != nil {
+		return nil, err
+	}
+	if len(req.Partitions) == 0 || len(req.Partitions) > n.routing.Load().ring.Size() {
+		return nil, fmt.Errorf("%w: holds: %d partitions", ErrBadRequest, len(req.Partitions))
+	}
+	for _, p := range req.Partitions {
+		if err := n.checkVNode(p, req.Key); err != nil {
+			return nil, err
+		}
+	}
+	held, err := n.local.holds(req.Key, req.Partitions)
+	if err != nil {
+		return nil, err
+	}
+	return encodeMsg(&holdsResp{Held: held})
 }

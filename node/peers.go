@@ -121,6 +121,18 @@ func (p peers) reap(ctx context.Context, vn ring.VNode, key []byte, tomb *object
 	return resp.Reaped, nil
 }
 
+// holds asks node whether it has key under any of parts.
+func (p peers) holds(ctx context.Context, node string, key []byte, parts []int) (bool, error) {
+	if node == p.n.cfg.NodeID {
+		return p.n.local.holds(key, parts)
+	}
+	resp, err := call[holdsResp](ctx, p, node, methodHolds, "holds on "+node, &holdsReq{Key: key, Partitions: parts})
+	if err != nil {
+		return false, err
+	}
+	return resp.Held, nil
+}
+
 // forwardPut sends a write to node to coordinate. It returns the merged
 // object when the request asked for it.
 func (p peers) forwardPut(ctx context.Context, node string, req *coordPutReq) (*object.Object, error) {

@@ -2,9 +2,14 @@ package node
 
 import (
 	"context"
+	"errors"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/store"
+	"github.com/cairnkv/cairn/ring"
 )
 
 // Tombstones are reaped as Riak's delete_mode does by default: some time
@@ -80,6 +85,9 @@ func (n *Node) reap(ctx context.Context, key []byte, nval int) int {
 			return 0
 		}
 	}
+	if n.hintsOutstanding(ctx, rt, key, prims) {
+		return 0
+	}
 	reaped := 0
 	for _, vn := range prims {
 		ok, err := peers{n}.reap(ctx, vn, key, tomb)
@@ -93,6 +101,56 @@ func (n *Node) reap(ctx context.Context, key []byte, nval int) int {
 	}
 	n.metrics.reaped.Add(uint64(reaped))
 	return reaped
+}
+
+// hintsOutstanding reports whether some member other than a vnode's
+// owner may hold a copy of key under one of the preference list's
+// partitions: a fallback's hint not yet handed off. Such a copy may be
+// older than the tombstone, and handing it off after the reap would bring
+// the deleted value back; so a reap waits until every member is up and
+// none holds one. One kv.holds call per member.
+func (n *Node) hintsOutstanding(ctx context.Context, rt *routing, key []byte, prims []ring.VNode) bool {
+	members := slices.Sorted(maps.Keys(rt.addrs))
+	if !slices.Contains(members, n.cfg.NodeID) {
+		members = append(members, n.cfg.NodeID)
+	}
+	held := make([]bool, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		if !n.live.Up(m) {
+			return true
+		}
+		var parts []int
+		for _, vn := range prims {
+			if vn.Node != m && !slices.Contains(parts, vn.Partition) {
+				parts = append(parts, vn.Partition)
+			}
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			h, err := peers{n}.holds(ctx, m, key, parts)
+			held[i] = h || err != nil
+		})
+	}
+	wg.Wait()
+	return slices.Contains(held, true)
+}
+
+// holds reports whether any of vnodes parts on this node has key (a
+// corrupt copy counts: it is something).
+func (v *vnodes) holds(key []byte, parts []int) (bool, error) {
+	for _, p := range parts {
+		_, err := v.eng.Get(store.Partition(p), key)
+		switch {
+		case err == nil:
+			return true, nil
+		case !errors.Is(err, store.ErrNotFound):
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // reap deletes key from vnode p if it holds exactly tomb.

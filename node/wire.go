@@ -18,6 +18,7 @@ const (
 	methodReap       = "kv.reap"  // reapReq -> reapResp
 	methodCoordPut   = "kv.coord" // coordPutReq -> coordPutResp
 	methodNames      = "kv.names" // namesReq -> namesResp
+	methodHolds      = "kv.holds" // holdsReq -> holdsResp
 )
 
 // Handles reports whether method is one of the node's RPC methods, so a
@@ -25,7 +26,7 @@ const (
 // dispatch.
 func Handles(method string) bool {
 	switch method {
-	case methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames:
+	case methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames, methodHolds:
 		return true
 	}
 	return false
@@ -68,6 +69,17 @@ type reapReq struct {
 
 type reapResp struct {
 	Reaped bool `msgpack:"r"`
+}
+
+// holdsReq asks whether a node has Key under any of Partitions (vnodes
+// it does not own: hints).
+type holdsReq struct {
+	Key        []byte `msgpack:"k"`
+	Partitions []int  `msgpack:"p"`
+}
+
+type holdsResp struct {
+	Held bool `msgpack:"h"`
 }
 
 // namesReq asks a node for the key (or bucket) names it stores under
