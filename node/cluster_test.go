@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -671,5 +672,60 @@ func TestClusterOwnershipTransfer(t *testing.T) {
 		if err != nil || len(values(got)) != 1 {
 			t.Fatalf("read %v after the move: %v %v", l, values(got), err)
 		}
+	}
+}
+
+// A move whose commit fails is retried after TransferRetry on the node's
+// clock, not before.
+func TestClusterTransferRetry(t *testing.T) {
+	c := newTestCluster(t, 5)
+	addrs := map[string]string{}
+	for _, id := range c.ids {
+		addrs[id] = id
+	}
+	p := 0
+	from := c.ring.Owner(p)
+	to := c.ids[0]
+	if to == from {
+		to = c.ids[1]
+	}
+	n := c.node(from)
+	if err := n.SetTopology(Topology{Ring: c.ring, Addrs: addrs, Pending: []Transfer{{Partition: p, From: from, To: to}}}); err != nil {
+		t.Fatal(err)
+	}
+	attempts := make(chan int, 4)
+	count := 0
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		n.RunTransfers(ctx, func(context.Context, Transfer) error {
+			count++
+			attempts <- count
+			if count == 1 {
+				return errors.New("no leader")
+			}
+			return nil
+		})
+	})
+	if got := <-attempts; got != 1 {
+		t.Fatalf("attempt %d first", got)
+	}
+	// The retry timer is armed on the fake clock once the failure is in.
+	for c.clock.Pending() == 0 {
+		runtime.Gosched()
+	}
+	select {
+	case a := <-attempts:
+		t.Fatalf("attempt %d before the retry pause", a)
+	default:
+	}
+	c.clock.Advance(n.cfg.TransferRetry)
+	if got := <-attempts; got != 2 {
+		t.Fatalf("attempt %d after the pause", got)
+	}
+	cancel()
+	wg.Wait()
+	if got := n.Stats().Transfers; got != 1 {
+		t.Fatalf("%d transfers counted, want 1", got)
 	}
 }
