@@ -261,3 +261,28 @@ func compareID(a, b ID) int {
 }
 
 func sortIDs(ids []ID) { slices.SortFunc(ids, compareID) }
+
+// Deadline returns when the scheduler next needs a look even if nothing
+// happens: the earliest retry of a retrying transfer or stall deadline of
+// a running one. ok is false when there is none.
+func (s *Scheduler) Deadline() (at time.Time, ok bool) {
+	for _, e := range s.transfers {
+		var t time.Time
+		switch {
+		case e.st.State == Retrying && e.wanted:
+			t = e.st.RetryAt
+		case e.st.State == Running:
+			t = e.st.Since
+			if e.st.Updated.After(t) {
+				t = e.st.Updated
+			}
+			t = t.Add(s.cfg.StallTimeout)
+		default:
+			continue
+		}
+		if !ok || t.Before(at) {
+			at, ok = t, true
+		}
+	}
+	return at, ok
+}

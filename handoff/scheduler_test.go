@@ -152,3 +152,21 @@ func TestParseID(t *testing.T) {
 		}
 	}
 }
+
+func TestSchedulerDeadline(t *testing.T) {
+	cfg := DefaultLocalConfig()
+	s := NewScheduler(cfg)
+	if _, ok := s.Deadline(); ok {
+		t.Fatal("a deadline with nothing scheduled")
+	}
+	s.Offer(t0, []ID{hint(1), hint(2)})
+	s.Next(t0)
+	if at, ok := s.Deadline(); !ok || !at.Equal(t0.Add(cfg.StallTimeout)) {
+		t.Fatalf("deadline %v %v, want the stall timeout", at, ok)
+	}
+	s.Finished(t0, hint(1), errors.New("x"))
+	s.Progress(t0.Add(time.Second), hint(2), 1, 1, []byte("a"))
+	if at, _ := s.Deadline(); !at.Equal(t0.Add(cfg.MinBackoff)) {
+		t.Fatalf("deadline %v, want the retry", at)
+	}
+}

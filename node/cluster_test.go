@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cairnkv/cairn/clock"
+	"github.com/cairnkv/cairn/handoff"
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/cairnkv/cairn/node/store"
@@ -317,8 +318,10 @@ func TestClusterQuorumErrorNamesReplicas(t *testing.T) {
 	if !errors.Is(err, ErrQuorumNotMet) {
 		t.Fatalf("put pw=3 with a primary down: %v", err)
 	}
-	if want := vnodeName(prims[0]); !strings.Contains(err.Error(), want) {
-		t.Fatalf("error %q does not name the replica %s that answered", err, want)
+	// Which replies came before the verdict varies (pw=3 can fail on the
+	// first), but the error lists the vnodes that had answered.
+	if !regexp.MustCompile(`acknowledged \[n\d+/\d+`).MatchString(err.Error()) {
+		t.Fatalf("error %q does not name the replicas that answered", err)
 	}
 }
 
@@ -636,7 +639,7 @@ func TestClusterOwnershipTransfer(t *testing.T) {
 	done := make(chan Transfer, 1)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		c.node(from).RunTransfers(ctx, func(_ context.Context, tr Transfer) error {
+		c.node(from).RunHandoff(ctx, time.Hour, func(_ context.Context, tr Transfer) error {
 			setAll(Topology{Ring: next, Addrs: addrs})
 			done <- tr
 			return nil
@@ -675,8 +678,8 @@ func TestClusterOwnershipTransfer(t *testing.T) {
 	}
 }
 
-// A move whose commit fails is retried after TransferRetry on the node's
-// clock, not before.
+// A move whose commit fails is retried after the handoff backoff on the
+// node's clock, not before.
 func TestClusterTransferRetry(t *testing.T) {
 	c := newTestCluster(t, 5)
 	addrs := map[string]string{}
@@ -698,7 +701,7 @@ func TestClusterTransferRetry(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		n.RunTransfers(ctx, func(context.Context, Transfer) error {
+		n.RunHandoff(ctx, time.Hour, func(context.Context, Transfer) error {
 			count++
 			attempts <- count
 			if count == 1 {
@@ -710,8 +713,12 @@ func TestClusterTransferRetry(t *testing.T) {
 	if got := <-attempts; got != 1 {
 		t.Fatalf("attempt %d first", got)
 	}
-	// The retry timer is armed on the fake clock once the failure is in.
-	for c.clock.Pending() == 0 {
+	// Wait for the loop to record the failure: the transfer is retrying.
+	for {
+		l := n.localTransfers()
+		if len(l) == 1 && l[0].State == handoff.Retrying {
+			break
+		}
 		runtime.Gosched()
 	}
 	select {
@@ -719,9 +726,12 @@ func TestClusterTransferRetry(t *testing.T) {
 		t.Fatalf("attempt %d before the retry pause", a)
 	default:
 	}
-	c.clock.Advance(n.cfg.TransferRetry)
+	c.clock.Advance(n.cfg.Handoff.MinBackoff)
 	if got := <-attempts; got != 2 {
 		t.Fatalf("attempt %d after the pause", got)
+	}
+	for len(n.localTransfers()) > 0 {
+		runtime.Gosched() // until the loop has recorded the completion
 	}
 	cancel()
 	wg.Wait()

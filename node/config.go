@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/clock"
+	"github.com/cairnkv/cairn/handoff"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -41,12 +42,9 @@ type Config struct {
 	// it before it is deleted (Riak's delete_mode). Negative keeps
 	// tombstones forever.
 	ReapGrace time.Duration
-	// TransferConcurrency bounds the partitions this node hands off to
-	// their next owners at once.
-	TransferConcurrency int
-	// TransferRetry is the pause before a failed partition transfer is
-	// tried again.
-	TransferRetry time.Duration
+	// Handoff tunes hinted and ownership handoff: concurrency, rate,
+	// batches, stall timeout, retry backoff, hint window, drop grace.
+	Handoff handoff.Config
 	// SyncPolicy is reported in stats (the engine enforces it).
 	SyncPolicy string
 
@@ -58,16 +56,15 @@ type Config struct {
 // DefaultConfig returns production defaults; NodeID must still be set.
 func DefaultConfig() Config {
 	return Config{
-		RingSize:            64,
-		Props:               DefaultProps(),
-		MaxObjectSize:       50 << 20,
-		RequestTimeout:      10 * time.Second,
-		ReplicaTimeout:      3 * time.Second,
-		ReapGrace:           3 * time.Second,
-		TransferConcurrency: 2,
-		TransferRetry:       5 * time.Second,
-		Clock:               clock.Real{},
-		Logger:              slog.Default(),
+		RingSize:       64,
+		Props:          DefaultProps(),
+		MaxObjectSize:  50 << 20,
+		RequestTimeout: 10 * time.Second,
+		ReplicaTimeout: 3 * time.Second,
+		ReapGrace:      3 * time.Second,
+		Handoff:        handoff.DefaultConfig(),
+		Clock:          clock.Real{},
+		Logger:         slog.Default(),
 	}
 }
 
@@ -79,7 +76,7 @@ func DefaultLocalConfig(nodeID string) Config {
 	c.RingSize = 16
 	c.RequestTimeout = 5 * time.Second
 	c.ReplicaTimeout = 2 * time.Second
-	c.TransferRetry = 100 * time.Millisecond
+	c.Handoff = handoff.DefaultLocalConfig()
 	return c
 }
 
@@ -96,10 +93,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("node: config: request timeout must be positive")
 	case c.ReplicaTimeout <= 0 || c.ReplicaTimeout > c.RequestTimeout:
 		return fmt.Errorf("node: config: replica timeout %v must be positive and at most the request timeout %v", c.ReplicaTimeout, c.RequestTimeout)
-	case c.TransferConcurrency < 1:
-		return fmt.Errorf("node: config: transfer concurrency must be at least 1")
-	case c.TransferRetry <= 0:
-		return fmt.Errorf("node: config: transfer retry must be positive")
+	}
+	if err := c.Handoff.Validate(); err != nil {
+		return fmt.Errorf("node: config: %w", err)
+	}
+	switch {
 	case c.Clock == nil:
 		return errors.New("node: config: nil Clock")
 	case c.Logger == nil:

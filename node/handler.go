@@ -2,9 +2,12 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/cairnkv/cairn/handoff"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/ring"
@@ -39,6 +42,10 @@ func (n *Node) HandleRPC(ctx context.Context, method string, body []byte) ([]byt
 		return n.serveNames(ctx, body)
 	case methodHolds:
 		return n.serveHolds(body)
+	case methodBatch:
+		return n.serveBatch(ctx, body)
+	case methodTransfers:
+		return n.serveTransfers(body)
 	}
 	return nil, fmt.Errorf("node: unknown method %q", method)
 }
@@ -219,3 +226,68 @@ func (n *Node) serveHolds(body []byte) ([]byte, error) {
 	}
 	return encodeMsg(&holdsResp{Held: held})
 }
+
+// maxBatch bounds the entries of one kv.batch.
+const maxBatch = 1 << 16
+
+func (n *Node) serveBatch(ctx context.Context, body []byte) ([]byte, error) {
+	var req batchReq
+	if err := decodeMsg(body, &req); err != nil {
+		return nil, err
+	}
+	if len(req.Entries) == 0 || len(req.Entries) > maxBatch {
+		return nil, fmt.Errorf("%w: batch of %d entries", ErrBadRequest, len(req.Entries))
+	}
+	vn := ring.VNode{Partition: req.Partition, Node: n.cfg.NodeID}
+	objs := make([]*object.Object, len(req.Entries))
+	for i, e := range req.Entries {
+		if err := n.checkVNode(req.Partition, e.Key); err != nil {
+			return nil, err
+		}
+		obj, err := object.Decode(e.Object)
+		if err != nil {
+			return nil, fmt.Errorf("%w: batch entry %d: %w", ErrBadRequest, i, err)
+		}
+		objs[i] = obj
+	}
+	for i, e := range req.Entries {
+		if _, err := n.local.PutReplica(ctx, vn, e.Key, objs[i], false); err != nil {
+			return nil, err
+		}
+	}
+	if err := n.eng.WaitDurable(ctx); err != nil {
+		return nil, fmt.Errorf("node: batch: sync: %w", err)
+	}
+	return encodeMsg(&batchResp{Merged: len(req.Entries)})
+}
+
+func (n *Node) serveTransfers(body []byte) ([]byte, error) {
+	var req transfersReq
+	if err := decodeMsg(body, &req); err != nil {
+		return nil, err
+	}
+	if req.ID == "" {
+		list, err := json.Marshal(n.localTransfers())
+		if err != nil {
+			return nil, err
+		}
+		return encodeMsg(&transfersResp{List: list})
+	}
+	id, err := handoff.ParseID(req.ID)
+	if err == nil {
+		err = n.controlLocal(id, handoff.Action(req.Action))
+	}
+	resp := transfersResp{}
+	for code, sentinel := range transferErrs {
+		if errors.Is(err, sentinel) {
+			resp.Code, resp.Msg, err = code, err.Error(), nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return encodeMsg(&resp)
+}
+
+// transferErrs are the handoff errors that cross the wire as codes.
+var transferErrs = map[uint8]error{1: handoff.ErrNoTransfer, 2: handoff.ErrBadAction, 3: handoff.ErrBadID}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
@@ -130,23 +129,4 @@ func (v *vnodes) dropIfUnchanged(p int, key []byte, obj *object.Object) (bool, e
 		return false, err
 	}
 	return true, nil
-}
-
-// RunHintedHandoff calls HandOffHints every interval (on the node's
-// clock) until ctx ends. The handoff package replaces this with hint
-// windows, rate limits and delivery as soon as gossip reports an owner
-// back.
-func (n *Node) RunHintedHandoff(ctx context.Context, interval time.Duration) {
-	t := n.cfg.Clock.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C():
-			if _, err := n.HandOffHints(ctx); err != nil && ctx.Err() == nil {
-				n.log.Debug("hinted handoff pass incomplete", "err", err)
-			}
-		}
-	}
 }

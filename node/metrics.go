@@ -22,6 +22,8 @@ type metrics struct {
 	fallbackWrites, forwards       atomic.Uint64
 	reaped, transfers              atomic.Uint64
 	hintsHandedOff                 atomic.Uint64
+	handoffObjects, handoffBytes   atomic.Uint64
+	handoffFailures                atomic.Uint64
 	window                         *minuteWindow
 
 	mu       sync.Mutex
@@ -56,6 +58,9 @@ func newMetrics(cfg Config) *metrics {
 		"tombstones_reaped_total":      "Tombstones deleted from vnodes once every primary held them.",
 		"partitions_transferred_total": "Partitions this node handed to their next owner.",
 		"hints_handed_off_total":       "Objects held for another node (fallback writes) delivered to their owner.",
+		"handoff_objects_total":        "Objects sent by hinted and ownership handoff.",
+		"handoff_bytes_total":          "Bytes sent by hinted and ownership handoff.",
+		"handoff_failures_total":       "Handoff attempts that failed or stalled (each is retried).",
 	} {
 		m.descs[name] = prometheus.NewDesc("cairn_node_"+name, help, nil, nil)
 	}
@@ -123,6 +128,9 @@ func (n *Node) Stats() Stats {
 		TombstonesReaped: m.reaped.Load(),
 		Transfers:        m.transfers.Load(),
 		HintsHandedOff:   m.hintsHandedOff.Load(),
+		HandoffObjects:   m.handoffObjects.Load(),
+		HandoffBytes:     m.handoffBytes.Load(),
+		HandoffFailures:  m.handoffFailures.Load(),
 		SyncPolicy:       n.cfg.SyncPolicy,
 	}
 	if r := n.Ring(); r != nil {
@@ -161,6 +169,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter("tombstones_reaped_total", m.reaped.Load())
 	counter("partitions_transferred_total", m.transfers.Load())
 	counter("hints_handed_off_total", m.hintsHandedOff.Load())
+	counter("handoff_objects_total", m.handoffObjects.Load())
+	counter("handoff_bytes_total", m.handoffBytes.Load())
+	counter("handoff_failures_total", m.handoffFailures.Load())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	summary := func(name string, h *hdrhistogram.Histogram, scale float64) {

@@ -35,6 +35,8 @@ type Node struct {
 	ready       chan struct{}
 	readyOnce   sync.Once
 
+	handoff *handoffRunner
+
 	reapMu  sync.Mutex
 	reaping map[string]bool
 	reapers *activity
@@ -102,6 +104,7 @@ func newNode(cfg Config, eng store.Engine, md Metadata, tr rpc.Transport, live L
 	n.metrics = newMetrics(cfg)
 	n.local = newVNodes(eng, n.log, &n.metrics.corruptReads)
 	n.replicas = peers{n}
+	n.handoff = newHandoffRunner(n)
 	if md == nil {
 		var err error
 		if md, err = NewLocalMetadata(eng, cfg.Props, cfg.Types); err != nil {

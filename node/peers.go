@@ -169,3 +169,17 @@ func (p peers) names(ctx context.Context, node string, prefix []byte, what uint8
 		req.After = resp.Names[len(resp.Names)-1]
 	}
 }
+
+// sendBatch hands a batch of objects to vnode vn and returns once the
+// receiver holds them durably.
+func (n *Node) sendBatch(ctx context.Context, vn ring.VNode, batch []batchEntry) error {
+	if vn.Node == n.cfg.NodeID {
+		return fmt.Errorf("node: handoff to itself (%s)", vnodeName(vn))
+	}
+	req := &batchReq{Partition: vn.Partition, Entries: make([]batchWire, len(batch))}
+	for i, e := range batch {
+		req.Entries[i] = batchWire{Key: e.key, Object: e.raw}
+	}
+	_, err := call[batchResp](ctx, peers{n}, vn.Node, methodBatch, "batch to "+vnodeName(vn), req)
+	return err
+}

@@ -20,6 +20,9 @@ type Stats struct {
 	TombstonesReaped uint64 `json:"tombstones_reaped_total"`
 	Transfers        uint64 `json:"partitions_transferred_total"`
 	HintsHandedOff   uint64 `json:"hints_handed_off_total"`
+	HandoffObjects   uint64 `json:"handoff_objects_total"`
+	HandoffBytes     uint64 `json:"handoff_bytes_total"`
+	HandoffFailures  uint64 `json:"handoff_failures_total"`
 
 	GetTime  Percentiles `json:"node_get_fsm_time"`
 	PutTime  Percentiles `json:"node_put_fsm_time"`

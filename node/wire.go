@@ -19,6 +19,8 @@ const (
 	methodCoordPut   = "kv.coord" // coordPutReq -> coordPutResp
 	methodNames      = "kv.names" // namesReq -> namesResp
 	methodHolds      = "kv.holds" // holdsReq -> holdsResp
+	methodBatch      = "kv.batch" // batchReq -> batchResp
+	methodTransfers  = "kv.xfers" // transfersReq -> transfersResp
 )
 
 // Handles reports whether method is one of the node's RPC methods, so a
@@ -26,7 +28,7 @@ const (
 // dispatch.
 func Handles(method string) bool {
 	switch method {
-	case methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames, methodHolds:
+	case methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames, methodHolds, methodBatch, methodTransfers:
 		return true
 	}
 	return false
@@ -69,6 +71,36 @@ type reapReq struct {
 
 type reapResp struct {
 	Reaped bool `msgpack:"r"`
+}
+
+// batchReq hands a vnode a batch of objects (handoff): each is merged
+// with the receiver's copy, and the answer comes once all are durable.
+type batchReq struct {
+	Partition int         `msgpack:"p"`
+	Entries   []batchWire `msgpack:"e"`
+}
+
+type batchWire struct {
+	Key    []byte `msgpack:"k"`
+	Object []byte `msgpack:"o"`
+}
+
+type batchResp struct {
+	Merged int `msgpack:"m"`
+}
+
+// transfersReq lists a node's outgoing transfers (no ID) or applies an
+// operator's action to one of them.
+type transfersReq struct {
+	ID     string `msgpack:"id,omitempty"`
+	Action string `msgpack:"a,omitempty"`
+}
+
+type transfersResp struct {
+	List []byte `msgpack:"l,omitempty"` // JSON of []handoff.Status
+	// Failure of an action: 1 no such transfer, 2 bad action, 3 bad id.
+	Code uint8  `msgpack:"c,omitempty"`
+	Msg  string `msgpack:"m,omitempty"`
 }
 
 // holdsReq asks whether a node has Key under any of Partitions (vnodes

@@ -63,11 +63,11 @@ func poke(c chan<- struct{}) {
 
 func (l *clusterLoops) start(ctx context.Context) {
 	l.advertise = make(chan struct{}, 1)
-	for _, f := range []func(context.Context){l.followRing, l.followGossip, l.handHintsOff, l.advertiseEpoch} {
+	for _, f := range []func(context.Context){l.followRing, l.followGossip, l.wakeHandoff, l.advertiseEpoch} {
 		l.wg.Go(func() { f(ctx) })
 	}
 	l.wg.Go(func() {
-		l.n.RunTransfers(ctx, func(ctx context.Context, t node.Transfer) error {
+		l.n.RunHandoff(ctx, l.cfg.HandoffInterval, func(ctx context.Context, t node.Transfer) error {
 			err := l.g.CompleteTransfer(ctx, t.Partition, t.From, t.To)
 			if errors.Is(err, meta.ErrNoTransfer) {
 				// Completed already (a retry after a lost answer), or a
@@ -164,20 +164,15 @@ func (l *clusterLoops) followGossip(ctx context.Context) {
 	}
 }
 
-// handHintsOff offers data held for other nodes back to them on a
-// schedule, and at once when gossip says a node is back.
-func (l *clusterLoops) handHintsOff(ctx context.Context) {
-	t := time.NewTicker(l.cfg.HandoffInterval)
-	defer t.Stop()
+// wakeHandoff passes gossip's news of a node coming back to the handoff
+// loop, which then offers it the hints held for it at once.
+func (l *clusterLoops) wakeHandoff(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
 		case <-l.handoff:
-		}
-		if _, err := l.n.HandOffHints(ctx); err != nil && ctx.Err() == nil {
-			l.log.Debug("hinted handoff pass incomplete", "err", err)
+			l.n.WakeHandoff()
 		}
 	}
 }

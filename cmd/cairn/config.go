@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/gossip"
+	"github.com/cairnkv/cairn/handoff"
 	"github.com/cairnkv/cairn/node"
 	"github.com/cairnkv/cairn/node/store"
 )
@@ -36,12 +37,15 @@ type Config struct {
 	Voters        int
 
 	// Gossip and the cluster data path.
-	GossipAddr      string
-	GossipAdvertise string
-	GossipKey       string // base64
-	ReplicaTimeout  time.Duration
-	ReapGrace       time.Duration
-	HandoffInterval time.Duration
+	GossipAddr         string
+	GossipAdvertise    string
+	GossipKey          string // base64
+	ReplicaTimeout     time.Duration
+	ReapGrace          time.Duration
+	HandoffInterval    time.Duration
+	HandoffConcurrency int
+	HandoffRate        int64 // bytes per second, 0 unlimited
+	HintWindow         time.Duration
 	// ReadyTimeout bounds how long start-up waits for the ring before it
 	// announces the HTTP address anyway.
 	ReadyTimeout time.Duration
@@ -52,25 +56,28 @@ type Config struct {
 func DefaultConfig() Config {
 	sc := store.DefaultConfig()
 	return Config{
-		DataDir:         "./data",
-		HTTPAddr:        "127.0.0.1:8098",
-		Sync:            sc.Sync.String(),
-		SyncInterval:    sc.SyncInterval,
-		RingSize:        64,
-		NVal:            3,
-		MaxObjectSize:   50 << 20,
-		RequestTimeout:  10 * time.Second,
-		ShutdownTimeout: 30 * time.Second,
-		LogLevel:        "info",
-		LogFormat:       "text",
-		RaftAddr:        "127.0.0.1:8300",
-		RPCAddr:         "127.0.0.1:8099",
-		Voters:          3,
-		GossipAddr:      "127.0.0.1:7946",
-		ReplicaTimeout:  node.DefaultConfig().ReplicaTimeout,
-		ReapGrace:       node.DefaultConfig().ReapGrace,
-		HandoffInterval: 10 * time.Second,
-		ReadyTimeout:    30 * time.Second,
+		DataDir:            "./data",
+		HTTPAddr:           "127.0.0.1:8098",
+		Sync:               sc.Sync.String(),
+		SyncInterval:       sc.SyncInterval,
+		RingSize:           64,
+		NVal:               3,
+		MaxObjectSize:      50 << 20,
+		RequestTimeout:     10 * time.Second,
+		ShutdownTimeout:    30 * time.Second,
+		LogLevel:           "info",
+		LogFormat:          "text",
+		RaftAddr:           "127.0.0.1:8300",
+		RPCAddr:            "127.0.0.1:8099",
+		Voters:             3,
+		GossipAddr:         "127.0.0.1:7946",
+		ReplicaTimeout:     node.DefaultConfig().ReplicaTimeout,
+		ReapGrace:          node.DefaultConfig().ReapGrace,
+		HandoffInterval:    10 * time.Second,
+		HandoffConcurrency: handoff.DefaultConfig().MaxConcurrent,
+		HandoffRate:        handoff.DefaultConfig().BytesPerSecond,
+		HintWindow:         handoff.DefaultConfig().HintWindow,
+		ReadyTimeout:       30 * time.Second,
 	}
 }
 

@@ -72,6 +72,9 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.DurationVar(&cfg.ReplicaTimeout, "replica-timeout", cfg.ReplicaTimeout, "how long a write waits for one replica before a fallback takes its place")
 	fs.DurationVar(&cfg.ReapGrace, "tombstone-grace", cfg.ReapGrace, "how long a tombstone held by every primary is kept before it is reaped (negative: never reap)")
 	fs.DurationVar(&cfg.HandoffInterval, "handoff-interval", cfg.HandoffInterval, "how often data held for other nodes (fallback writes) is offered back to them")
+	fs.IntVar(&cfg.HandoffConcurrency, "handoff-concurrency", cfg.HandoffConcurrency, "partition transfers (hinted and ownership) this node sends at once")
+	fs.Int64Var(&cfg.HandoffRate, "handoff-rate", cfg.HandoffRate, "bytes per second this node sends for handoff, all transfers together (0: unlimited)")
+	fs.DurationVar(&cfg.HintWindow, "hint-window", cfg.HintWindow, "a node down longer than this stops getting hints (fallback writes); anti-entropy repairs it (0: no window)")
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "CAIRN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

@@ -61,6 +61,9 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	nc.RequestTimeout = cfg.RequestTimeout
 	nc.ReplicaTimeout = min(cfg.ReplicaTimeout, cfg.RequestTimeout)
 	nc.ReapGrace = cfg.ReapGrace
+	nc.Handoff.MaxConcurrent = cfg.HandoffConcurrency
+	nc.Handoff.BytesPerSecond = cfg.HandoffRate
+	nc.Handoff.HintWindow = cfg.HintWindow
 	nc.SyncPolicy = sc.Sync.String()
 	nc.Clock = clock.Real{}
 	nc.Logger = base
@@ -145,7 +148,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/admin/", adminapi.New(g, logger))
+	mux.Handle("/admin/", adminapi.NewWithTransfers(g, n, logger))
 	mux.Handle("/", api)
 
 	srv := &http.Server{

@@ -57,7 +57,9 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		Short: "Administer a cairn cluster",
 		Long: "cairnctl administers a cairn cluster through the admin HTTP API of one of its nodes.\n\n" +
 			"Ring changes are staged, planned and committed, as with riak-admin:\n" +
-			"  cairnctl cluster join n4\n  cairnctl cluster plan\n  cairnctl cluster commit",
+			"  cairnctl cluster join n4\n  cairnctl cluster plan\n  cairnctl cluster commit\n\n" +
+			"The partitions then move to their new owners; follow them with:\n" +
+			"  cairnctl ring-status\n  cairnctl transfers",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -71,6 +73,9 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		newRaftCommand(a),
 		newClusterCommand(a),
 		newRingCommand(a),
+		newRingStatusCommand(a),
+		newTransfersCommand(a),
+		newTransferCommand(a),
 		newBucketTypeCommand(a),
 	)
 	return root

@@ -27,17 +27,26 @@ type endpoint func(w http.ResponseWriter, r *http.Request) (int, any, error)
 
 type api struct {
 	c   Cluster
+	t   Transfers // nil: the transfer endpoints answer 501
 	log *slog.Logger
 }
 
 // New returns the admin API's handler. It answers paths under /admin/ and
 // a JSON 404 for any other; mount it at "/admin/" or at the root. A nil
-// logger discards.
+// logger discards. The transfer endpoints answer 501: see
+// NewWithTransfers.
 func New(c Cluster, logger *slog.Logger) http.Handler {
+	return NewWithTransfers(c, nil, logger)
+}
+
+// NewWithTransfers is New with the transfer endpoints (/admin/transfers,
+// /admin/transfer/{action}, /admin/ring-status) answered from t. With a
+// nil t they answer 501.
+func NewWithTransfers(c Cluster, t Transfers, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &api{c: c, log: logger}
+	a := &api{c: c, t: t, log: logger}
 	mux := http.NewServeMux()
 	for path, methods := range map[string]map[string]endpoint{
 		"/admin/raft":                  {http.MethodGet: a.raftStatus},
@@ -52,6 +61,9 @@ func New(c Cluster, logger *slog.Logger) http.Handler {
 		"/admin/types":                 {http.MethodGet: a.types},
 		"/admin/types/{name}":          {http.MethodGet: a.getType, http.MethodPut: a.createType, http.MethodPatch: a.updateType},
 		"/admin/types/{name}/activate": {http.MethodPost: a.activateType},
+		"/admin/transfers":             {http.MethodGet: a.transfers},
+		"/admin/transfer/{action}":     {http.MethodPost: a.controlTransfer},
+		"/admin/ring-status":           {http.MethodGet: a.ringStatus},
 	} {
 		mux.Handle(path, a.resource(methods))
 	}

@@ -20,8 +20,14 @@
 //	PUT   /admin/types/{name}           TypeRequest {"props":{…}}, props optional → 201 + meta.BucketType
 //	PATCH /admin/types/{name}           TypeRequest {"props":{…}} → meta.BucketType
 //	POST  /admin/types/{name}/activate  meta.BucketType
+//	GET   /admin/transfers              TransferList: every transfer, unreachable members, counts
+//	POST  /admin/transfer/{action}      TransferRequest {"id":"ownership/5/n1/n2"}, action
+//	                                    pause, resume or cancel → 204
+//	GET   /admin/ring-status            RingStatus: each partition's owner, next owner, transfer
+//	                                    and what its move waits on
 //
-// GET paths answer HEAD too.
+// GET paths answer HEAD too. The transfer endpoints (the last three) need
+// a Transfers (NewWithTransfers); without one they answer 501.
 //
 // # Invariants
 //
@@ -40,13 +46,15 @@
 //	201  bucket type created (Location names it)
 //	204  peer removed, change staged, staged changes cleared
 //	400  malformed JSON, unknown field; node.ErrBadProps, node.ErrBadRequest,
-//	     meta.ErrBadChange, meta.ErrBadCommand
+//	     meta.ErrBadChange, meta.ErrBadCommand, handoff.ErrBadID,
+//	     handoff.ErrBadAction
 //	404  unknown path; meta.ErrUnknownMember, node.ErrUnknownBucketType,
-//	     meta.ErrNoRing, node.ErrNotFound
+//	     meta.ErrNoRing, node.ErrNotFound, handoff.ErrNoTransfer
 //	405  method not allowed on the path (with an Allow header)
 //	409  meta.ErrTypeExists, meta.ErrStaleEpoch, meta.ErrNothingStaged,
 //	     node.ErrConflict
 //	413  body larger than MaxBodySize
+//	501  a transfer endpoint of an API without Transfers
 //	503  node.ErrUnavailable (meta.ErrNoQuorum and meta.ErrNotLeader wrap
 //	     it), node.ErrClosed, a context deadline or cancellation
 //	500  anything else (logged)
@@ -54,8 +62,9 @@
 // # Usage
 //
 //	mux := http.NewServeMux()
-//	mux.Handle("/admin/", adminapi.New(group, logger))
+//	mux.Handle("/admin/", adminapi.NewWithTransfers(group, transfers, logger))
 //
 // Tests serve New(NewFake()), an in-memory Cluster whose state they preset
-// and which can fail its next call (Fake.FailNext).
+// and which can fail its next call (Fake.FailNext); the Fake is a
+// Transfers too: NewWithTransfers(f, f, nil).
 package adminapi

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/cairnkv/cairn/handoff"
 	"github.com/cairnkv/cairn/meta"
 	"github.com/cairnkv/cairn/node"
 )
@@ -35,10 +36,12 @@ func statusFor(err error) int {
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, node.ErrBadProps), errors.Is(err, node.ErrBadRequest),
-		errors.Is(err, meta.ErrBadChange), errors.Is(err, meta.ErrBadCommand):
+		errors.Is(err, meta.ErrBadChange), errors.Is(err, meta.ErrBadCommand),
+		errors.Is(err, handoff.ErrBadID), errors.Is(err, handoff.ErrBadAction):
 		return http.StatusBadRequest
 	case errors.Is(err, meta.ErrUnknownMember), errors.Is(err, node.ErrUnknownBucketType),
-		errors.Is(err, meta.ErrNoRing), errors.Is(err, node.ErrNotFound):
+		errors.Is(err, meta.ErrNoRing), errors.Is(err, node.ErrNotFound),
+		errors.Is(err, handoff.ErrNoTransfer):
 		return http.StatusNotFound
 	case errors.Is(err, meta.ErrTypeExists), errors.Is(err, meta.ErrStaleEpoch),
 		errors.Is(err, meta.ErrNothingStaged), errors.Is(err, node.ErrConflict):

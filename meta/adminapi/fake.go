@@ -8,15 +8,19 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/cairnkv/cairn/handoff"
 	"github.com/cairnkv/cairn/meta"
 	"github.com/cairnkv/cairn/node"
 )
 
-// Fake is an in-memory Cluster for tests of the API and of its clients.
-// It checks staged changes and bucket props about as the Raft group does,
-// but plans nothing: Plan and Commit return PlanResult, or a plan that
-// moves no partition.
+// Fake is an in-memory Cluster and Transfers for tests of the API and of
+// its clients. It checks staged changes and bucket props about as the
+// Raft group does, but plans nothing: Plan and Commit return PlanResult,
+// or a plan that moves no partition. Its transfers are TransferStatuses,
+// which ControlTransfer changes as a node's scheduler would, without a
+// clock (Since stays as it was).
 //
 // Preset the exported fields before the fake is shared; read them once
 // the calls that change them have returned (an HTTP round trip orders
@@ -33,13 +37,21 @@ type Fake struct {
 	// partition whose Next owner is not its owner.
 	PlanResult  *meta.Plan
 	BucketTypes map[string]meta.BucketType
+	// TransferStatuses are what ListTransfers reports (in any order; it
+	// sorts) and ControlTransfer acts on; Unreachable, the members it says
+	// did not answer.
+	TransferStatuses []handoff.Status
+	Unreachable      []string
 	// Calls names every method called, in order ("Stage", "Commit" …).
 	Calls []string
 
 	errs []error
 }
 
-var _ Cluster = (*Fake)(nil)
+var (
+	_ Cluster   = (*Fake)(nil)
+	_ Transfers = (*Fake)(nil)
+)
 
 // NewFake returns a Fake with only the default bucket type, active, no
 // members and no ring.
@@ -370,6 +382,54 @@ func (f *Fake) setType(t meta.BucketType) {
 		f.BucketTypes = make(map[string]meta.BucketType)
 	}
 	f.BucketTypes[t.Name] = t
+}
+
+func (f *Fake) ListTransfers(ctx context.Context) ([]handoff.Status, []string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin("ListTransfers"); err != nil {
+		return nil, nil, err
+	}
+	list := slices.Clone(f.TransferStatuses)
+	slices.SortStableFunc(list, func(x, y handoff.Status) int { return strings.Compare(x.ID.String(), y.ID.String()) })
+	unreachable := slices.Clone(f.Unreachable)
+	slices.Sort(unreachable)
+	return list, unreachable, nil
+}
+
+// ControlTransfer pauses, resumes or cancels a transfer of
+// TransferStatuses as handoff.Scheduler.Control does: cancel drops its
+// progress, resume makes a paused, cancelled or retrying transfer
+// waiting.
+func (f *Fake) ControlTransfer(ctx context.Context, id handoff.ID, action handoff.Action) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin("ControlTransfer"); err != nil {
+		return err
+	}
+	i := slices.IndexFunc(f.TransferStatuses, func(s handoff.Status) bool { return s.ID == id })
+	if i < 0 {
+		return fmt.Errorf("%w: %s", handoff.ErrNoTransfer, id)
+	}
+	s := f.TransferStatuses[i]
+	switch action {
+	case handoff.Pause:
+		if s.State != handoff.Cancelled {
+			s.State = handoff.Paused
+		}
+	case handoff.Resume:
+		if s.State == handoff.Paused || s.State == handoff.Cancelled || s.State == handoff.Retrying {
+			s.State, s.RetryAt = handoff.Waiting, time.Time{}
+		}
+	case handoff.Cancel:
+		s.State = handoff.Cancelled
+		s.Keys, s.Bytes, s.TotalKeys, s.Rate, s.ETA = 0, 0, 0, 0, 0
+	default:
+		return fmt.Errorf("%w %q", handoff.ErrBadAction, action)
+	}
+	f.TransferStatuses = slices.Clone(f.TransferStatuses)
+	f.TransferStatuses[i] = s
+	return nil
 }
 
 func mergeProps(p node.Props, raw []byte) (node.Props, error) {

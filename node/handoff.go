@@ -1,0 +1,497 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/cairnkv/cairn/clock"
+	"github.com/cairnkv/cairn/handoff"
+	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/store"
+	"github.com/cairnkv/cairn/ring"
+)
+
+// localPartition is the engine partition where the node keeps its own
+// records (handoff cursors): far above any ring partition.
+const localPartition store.Partition = math.MaxUint32
+
+// cursorPrefix prefixes a transfer's saved progress in localPartition.
+const cursorPrefix = "handoff/"
+
+// savedCursor is a transfer's progress as persisted.
+type savedCursor struct {
+	Cursor []byte `msgpack:"c"`
+	Keys   uint64 `msgpack:"k"`
+	Bytes  uint64 `msgpack:"b"`
+}
+
+// handoffRunner is the node's half of handoff: the goroutines, I/O and
+// persistence around a handoff.Scheduler.
+type handoffRunner struct {
+	n        *Node
+	cfg      handoff.Config
+	limiter  *rate.Limiter // nil: unlimited
+	complete func(context.Context, Transfer) error
+
+	mu      sync.Mutex
+	sched   *handoff.Scheduler
+	workers map[handoff.ID]context.CancelFunc
+	lostAt  map[int]time.Time // partitions this node stopped owning, and when
+	owned   map[int]bool      // partitions owned at the last topology
+	// moved are ownership transfers completed here that the topology
+	// still shows pending (the commit is on its way to this node): they
+	// must not run again.
+	moved  map[handoff.ID]bool
+	wake   chan struct{}
+	events chan workerEvent
+}
+
+type workerEvent struct {
+	id        handoff.ID
+	estimate  *uint64
+	progress  *batchProgress
+	finished  bool
+	err       error
+	completed bool
+}
+
+type batchProgress struct {
+	keys, bytes uint64
+	cursor      []byte
+}
+
+func newHandoffRunner(n *Node) *handoffRunner {
+	h := &handoffRunner{
+		n: n, cfg: n.cfg.Handoff, sched: handoff.NewScheduler(n.cfg.Handoff),
+		workers: map[handoff.ID]context.CancelFunc{}, lostAt: map[int]time.Time{}, owned: map[int]bool{},
+		moved: map[handoff.ID]bool{},
+		wake:  make(chan struct{}, 1), events: make(chan workerEvent, 64),
+	}
+	if h.cfg.BytesPerSecond > 0 {
+		h.limiter = rate.NewLimiter(rate.Limit(h.cfg.BytesPerSecond), h.cfg.BatchBytes)
+	}
+	return h
+}
+
+// WakeHandoff asks the handoff loop to look for work now: gossip calls it
+// when a node comes back.
+func (n *Node) WakeHandoff() {
+	select {
+	case n.handoff.wake <- struct{}{}:
+	default:
+	}
+}
+
+// RunHandoff runs this node's hinted and ownership handoff until ctx ends:
+//
+//   - hinted: objects stored under a partition this node does not own
+//     (fallback writes, or a partition it handed on) go to the owner when
+//     it is up, and are deleted here once the owner holds them durably and
+//     only if unchanged meanwhile;
+//   - ownership: each committed move from this node copies the partition
+//     to its next owner, then calls complete, which commits the new owner
+//     through the metadata plane. Writes during the move reach both.
+//
+// Transfers run at most Handoff.MaxConcurrent at a time, at most
+// Handoff.BytesPerSecond together, resume after their last durable batch
+// when retried or after a restart, and are retried with backoff when they
+// fail or stall. Operators list and steer them through ListTransfers and
+// ControlTransfer. The loop scans for hints every interval and when woken.
+func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete func(context.Context, Transfer) error) {
+	h := n.handoff
+	h.complete = complete
+	h.restore()
+	var workers sync.WaitGroup
+	defer workers.Wait()
+	defer h.stopAll()
+	tick := n.cfg.Clock.NewTicker(interval)
+	defer tick.Stop()
+	scan := true
+	var hints []handoff.ID
+	for {
+		changed := n.topologyChanged()
+		now := n.cfg.Clock.Now()
+		if scan {
+			hints = h.hintCandidates(now)
+			scan = false
+		}
+		h.mu.Lock()
+		h.sched.Offer(now, append(h.ownershipCandidates(), hints...))
+		for _, id := range append(h.sched.Unwanted(), h.sched.Stalled(now)...) {
+			if stop, ok := h.workers[id]; ok {
+				stop()
+			}
+		}
+		for _, st := range h.sched.Next(now) {
+			wctx, stop := context.WithCancel(ctx)
+			h.workers[st.ID] = stop
+			workers.Go(func() {
+				defer stop()
+				h.run(wctx, st)
+			})
+		}
+		// A retry to start or a stall to catch wakes the loop at its time.
+		var deadline <-chan time.Time
+		var timer clock.Timer
+		if at, ok := h.sched.Deadline(); ok {
+			timer = n.cfg.Clock.NewTimer(max(at.Sub(now), 0))
+			deadline = timer.C()
+		}
+		h.mu.Unlock()
+
+		select {
+		case <-deadline:
+		case <-ctx.Done():
+			return
+		case <-changed:
+			h.noteTopology(now)
+			scan = true
+		case <-h.wake:
+			scan = true
+		case <-tick.C():
+			scan = true
+		case ev := <-h.events:
+			h.apply(ev)
+			for len(h.events) > 0 {
+				h.apply(<-h.events)
+			}
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+func (h *handoffRunner) stopAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, stop := range h.workers {
+		stop()
+	}
+}
+
+// restore loads the cursors a previous run saved.
+func (h *handoffRunner) restore() {
+	now := h.n.cfg.Clock.Now()
+	_ = h.n.eng.Iterate(localPartition, []byte(cursorPrefix), func(key, value []byte) error {
+		id, err := handoff.ParseID(string(key[len(cursorPrefix):]))
+		if err != nil {
+			return nil
+		}
+		var sc savedCursor
+		if err := decodeMsg(value, &sc); err != nil {
+			return nil
+		}
+		h.mu.Lock()
+		h.sched.Restore(now, id, sc.Cursor, sc.Keys, sc.Bytes)
+		h.mu.Unlock()
+		return nil
+	})
+}
+
+// noteTopology records the partitions this node stopped owning, for the
+// drop grace period.
+func (h *handoffRunner) noteTopology(now time.Time) {
+	rt := h.n.routing.Load()
+	if rt == nil {
+		return
+	}
+	owned := map[int]bool{}
+	for _, p := range rt.ring.PartitionsOf(h.n.cfg.NodeID) {
+		owned[p] = true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for p := range h.owned {
+		if !owned[p] {
+			h.lostAt[p] = now
+		}
+	}
+	for p := range owned {
+		delete(h.lostAt, p)
+	}
+	h.owned = owned
+}
+
+// ownershipCandidates are the committed moves that start at this node,
+// less those completed here already. The caller holds h.mu.
+func (h *handoffRunner) ownershipCandidates() []handoff.ID {
+	var out []handoff.ID
+	pending := map[handoff.ID]bool{}
+	for _, t := range h.n.Topology().Pending {
+		if t.From != h.n.cfg.NodeID {
+			continue
+		}
+		id := handoff.ID{Kind: handoff.Ownership, Partition: t.Partition, From: t.From, To: t.To}
+		pending[id] = true
+		if !h.moved[id] {
+			out = append(out, id)
+		}
+	}
+	for id := range h.moved {
+		if !pending[id] {
+			delete(h.moved, id)
+		}
+	}
+	return out
+}
+
+// hintCandidates are the partitions this node holds data for but does not
+// own, whose owner is up, that are not moving to this node, and whose
+// drop grace (if this node owned them until recently) has passed.
+func (h *handoffRunner) hintCandidates(now time.Time) []handoff.ID {
+	rt := h.n.routing.Load()
+	if rt == nil {
+		return nil
+	}
+	h.mu.Lock()
+	lost := maps.Clone(h.lostAt)
+	h.mu.Unlock()
+	var out []handoff.ID
+	for p := range rt.ring.Size() {
+		owner := rt.ring.Owner(p)
+		if owner == h.n.cfg.NodeID || !h.n.live.Up(owner) || rt.pending[p] == h.n.cfg.NodeID {
+			continue
+		}
+		if at, ok := lost[p]; ok && now.Sub(at) < h.cfg.DropGrace {
+			continue
+		}
+		if h.n.holdsAny(p) {
+			out = append(out, handoff.ID{Kind: handoff.Hinted, Partition: p, From: h.n.cfg.NodeID, To: owner})
+		}
+	}
+	return out
+}
+
+// holdsAny reports whether partition p has any key here.
+func (n *Node) holdsAny(p int) bool {
+	found := false
+	_ = n.eng.Iterate(store.Partition(p), nil, func(_, _ []byte) error {
+		found = true
+		return store.ErrStop
+	})
+	return found
+}
+
+// apply folds a worker's event into the scheduler and persists cursors.
+func (h *handoffRunner) apply(ev workerEvent) {
+	now := h.n.cfg.Clock.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case ev.estimate != nil:
+		h.sched.Estimate(ev.id, *ev.estimate)
+	case ev.progress != nil:
+		h.sched.Progress(now, ev.id, ev.progress.keys, ev.progress.bytes, ev.progress.cursor)
+		if c, keys, bytes, ok := h.sched.Cursor(ev.id); ok {
+			h.saveCursor(ev.id, savedCursor{Cursor: c, Keys: keys, Bytes: bytes})
+		}
+	case ev.finished:
+		delete(h.workers, ev.id)
+		if ev.err != nil {
+			h.n.metrics.handoffFailures.Add(1)
+			h.n.log.Warn("handoff failed; will retry", "transfer", ev.id.String(), "err", ev.err)
+		}
+		if h.sched.Finished(now, ev.id, ev.err) {
+			h.dropCursor(ev.id)
+			if ev.id.Kind == handoff.Ownership {
+				h.moved[ev.id] = true
+				h.n.metrics.transfers.Add(1)
+			}
+			h.n.log.Info("handoff complete", "transfer", ev.id.String())
+		}
+		if _, _, _, ok := h.sched.Cursor(ev.id); !ok {
+			h.dropCursor(ev.id)
+		}
+	}
+}
+
+func (h *handoffRunner) saveCursor(id handoff.ID, sc savedCursor) {
+	b, err := msgpack.Marshal(&sc)
+	if err == nil {
+		err = h.n.eng.Put(localPartition, []byte(cursorPrefix+id.String()), b)
+	}
+	if err != nil {
+		h.n.log.Warn("handoff cursor not saved; a restart resends more", "transfer", id.String(), "err", err)
+	}
+}
+
+func (h *handoffRunner) dropCursor(id handoff.ID) {
+	_ = h.n.eng.Delete(localPartition, []byte(cursorPrefix+id.String()))
+}
+
+// send hands an event to the loop, unless the runner is stopping.
+func (h *handoffRunner) send(ctx context.Context, ev workerEvent) {
+	select {
+	case h.events <- ev:
+	case <-ctx.Done():
+		if ev.finished {
+			// The loop is gone or stopping this worker: record the end
+			// directly so the scheduler does not think it still runs.
+			h.mu.Lock()
+			delete(h.workers, ev.id)
+			h.sched.Finished(h.n.cfg.Clock.Now(), ev.id, cmpErr(ev.err, ctx.Err()))
+			h.mu.Unlock()
+		}
+	}
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// run streams one transfer after st.Cursor, in durable batches, then
+// completes it.
+func (h *handoffRunner) run(ctx context.Context, st handoff.Start) {
+	id := st.ID
+	err := h.stream(ctx, id, st.Cursor)
+	if err == nil && id.Kind == handoff.Ownership && h.complete != nil {
+		err = h.complete(ctx, Transfer{Partition: id.Partition, From: id.From, To: id.To})
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	h.send(ctx, workerEvent{id: id, finished: true, err: err})
+}
+
+type batchEntry struct {
+	key []byte
+	raw []byte
+	obj *object.Object
+}
+
+// stream sends partition id.Partition's objects after cursor to id.To.
+func (h *handoffRunner) stream(ctx context.Context, id handoff.ID, cursor []byte) error {
+	p := id.Partition
+	var left uint64
+	_ = h.n.eng.Iterate(store.Partition(p), nil, func(key, _ []byte) error {
+		if string(key) > string(cursor) {
+			left++
+		}
+		return ctx.Err()
+	})
+	h.send(ctx, workerEvent{id: id, estimate: &left})
+	for {
+		batch, err := h.nextBatch(ctx, p, cursor)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		size := 0
+		for _, e := range batch {
+			size += len(e.key) + len(e.raw)
+		}
+		if err := h.throttle(ctx, size); err != nil {
+			return err
+		}
+		if err := h.n.sendBatch(ctx, ring.VNode{Partition: p, Node: id.To}, batch); err != nil {
+			return err
+		}
+		cursor = batch[len(batch)-1].key
+		if id.Kind == handoff.Hinted {
+			// Delivered durably: drop what did not change meanwhile. What
+			// changed stays for the next pass.
+			for _, e := range batch {
+				if _, err := h.n.local.dropIfUnchanged(p, e.key, e.obj); err != nil {
+					return err
+				}
+			}
+			h.n.metrics.hintsHandedOff.Add(uint64(len(batch)))
+		}
+		h.n.metrics.handoffObjects.Add(uint64(len(batch)))
+		h.n.metrics.handoffBytes.Add(uint64(size))
+		h.send(ctx, workerEvent{id: id, progress: &batchProgress{keys: uint64(len(batch)), bytes: uint64(size), cursor: cursor}})
+	}
+}
+
+// nextBatch reads the next batch of objects after cursor.
+func (h *handoffRunner) nextBatch(ctx context.Context, p int, cursor []byte) ([]batchEntry, error) {
+	var batch []batchEntry
+	size := 0
+	err := h.n.eng.Iterate(store.Partition(p), nil, func(key, value []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if cursor != nil && string(key) <= string(cursor) {
+			return nil
+		}
+		obj, err := object.Decode(value)
+		if err != nil {
+			// Never hand on a value that fails verification: the
+			// replicas hold the key, and repair restores it here.
+			h.n.metrics.corruptReads.Add(1)
+			h.n.log.Error("corrupt object left out of a handoff", "partition", p, "err", err)
+			return nil
+		}
+		batch = append(batch, batchEntry{key: slices.Clone(key), raw: slices.Clone(value), obj: obj})
+		size += len(key) + len(value)
+		if len(batch) >= h.cfg.BatchKeys || size >= h.cfg.BatchBytes {
+			return store.ErrStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrStop) {
+		return nil, err
+	}
+	return batch, nil
+}
+
+// throttle waits until the node's handoff rate allows size more bytes.
+func (h *handoffRunner) throttle(ctx context.Context, size int) error {
+	if h.limiter == nil {
+		return nil
+	}
+	for size > 0 {
+		n := min(size, h.limiter.Burst())
+		if err := h.limiter.WaitN(ctx, n); err != nil {
+			return fmt.Errorf("node: handoff: %w", err)
+		}
+		size -= n
+	}
+	return nil
+}
+
+// ListTransfers returns this node's outgoing transfers.
+func (n *Node) localTransfers() []handoff.Status {
+	n.handoff.mu.Lock()
+	defer n.handoff.mu.Unlock()
+	return n.handoff.sched.List()
+}
+
+// controlLocal applies an operator's action to a transfer this node sends.
+func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
+	h := n.handoff
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	stop, err := h.sched.Control(n.cfg.Clock.Now(), id, a)
+	if err != nil {
+		return err
+	}
+	if stop {
+		if cancel, ok := h.workers[id]; ok {
+			cancel()
+		}
+	}
+	if a == handoff.Cancel {
+		h.dropCursor(id)
+	}
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}

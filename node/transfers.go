@@ -1,0 +1,75 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/cairnkv/cairn/handoff"
+)
+
+// ListTransfers returns every member's outgoing transfers (hinted and
+// ownership handoff), sorted by id; unreachable names the members that did
+// not answer, whose transfers are then missing from the list.
+func (n *Node) ListTransfers(ctx context.Context) ([]handoff.Status, []string, error) {
+	if err := n.admit(); err != nil {
+		return nil, nil, err
+	}
+	defer n.bg.Done()
+	list := n.localTransfers()
+	var unreachable []string
+	if rt := n.routing.Load(); rt != nil {
+		for _, m := range slices.Sorted(maps.Keys(rt.addrs)) {
+			if m == n.cfg.NodeID {
+				continue
+			}
+			resp, err := call[transfersResp](ctx, peers{n}, m, methodTransfers, "transfers of "+m, &transfersReq{})
+			var theirs []handoff.Status
+			if err == nil {
+				err = json.Unmarshal(resp.List, &theirs)
+			}
+			if err != nil {
+				n.log.Debug("transfers: member did not answer", "member", m, "err", err)
+				unreachable = append(unreachable, m)
+				continue
+			}
+			list = append(list, theirs...)
+		}
+	}
+	slices.SortFunc(list, func(a, b handoff.Status) int {
+		if a.ID.String() < b.ID.String() {
+			return -1
+		}
+		if a.ID.String() > b.ID.String() {
+			return 1
+		}
+		return 0
+	})
+	return list, unreachable, nil
+}
+
+// ControlTransfer pauses, resumes or cancels a transfer on the node that
+// sends it. Errors: handoff.ErrNoTransfer, handoff.ErrBadAction.
+func (n *Node) ControlTransfer(ctx context.Context, id handoff.ID, a handoff.Action) error {
+	if err := n.admit(); err != nil {
+		return err
+	}
+	defer n.bg.Done()
+	if id.From == n.cfg.NodeID {
+		return n.controlLocal(id, a)
+	}
+	if _, ok := n.Topology().Addrs[id.From]; !ok {
+		return fmt.Errorf("%w: %s is not a member", handoff.ErrNoTransfer, id.From)
+	}
+	resp, err := call[transfersResp](ctx, peers{n}, id.From, methodTransfers, "transfer control on "+id.From,
+		&transfersReq{ID: id.String(), Action: string(a)})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if sentinel, ok := transferErrs[resp.Code]; ok {
+		return fmt.Errorf("%w (on %s): %s", sentinel, id.From, resp.Msg)
+	}
+	return nil
+}
