@@ -739,3 +739,59 @@ func TestClusterTransferRetry(t *testing.T) {
 		t.Fatalf("%d transfers counted, want 1", got)
 	}
 }
+
+// A primary down longer than the hint window gets no fallback: writes go
+// to the remaining replicas (w=2 still succeeds), no new hint is
+// collected for it, and within the window hints are collected as usual.
+func TestClusterHintWindow(t *testing.T) {
+	c := newTestCluster(t, 5)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "window"}
+	prims := c.primaries(loc)
+	down := prims[2]
+	coord := c.node(prims[0].Node)
+	c.stop(down.Node)
+	coord.MarkDown(down.Node, c.clock.Now())
+	hinted := func() int {
+		held := 0
+		for _, id := range c.ids {
+			if id != down.Node && !slices.ContainsFunc(prims, func(v ring.VNode) bool { return v.Node == id }) {
+				if o := c.stored(ring.VNode{Partition: down.Partition, Node: id}, loc); o != nil {
+					held++
+				}
+			}
+		}
+		return held
+	}
+	if _, err := cput(t, coord, loc, "inside", putOpts(3, 0, 0)); err != nil {
+		t.Fatalf("w=3 inside the hint window: %v", err)
+	}
+	c.idle()
+	if hinted() != 1 {
+		t.Fatalf("%d fallbacks hold a hint inside the window, want 1", hinted())
+	}
+	c.clock.Advance(coord.cfg.Handoff.HintWindow)
+	if _, err := cput(t, coord, loc, "outside", putOpts(2, 0, 0)); err != nil {
+		t.Fatalf("w=2 past the hint window: %v", err)
+	}
+	if _, err := cput(t, coord, loc, "outside", putOpts(3, 0, 0)); !errors.Is(err, ErrQuorumNotMet) {
+		t.Fatalf("w=3 past the hint window: %v, want ErrQuorumNotMet (no fallback)", err)
+	}
+	c.idle()
+	for _, id := range c.ids {
+		if id == down.Node || slices.ContainsFunc(prims, func(v ring.VNode) bool { return v.Node == id }) {
+			continue
+		}
+		if o := c.stored(ring.VNode{Partition: down.Partition, Node: id}, loc); o != nil && slices.Contains(values(o), "outside") {
+			t.Fatalf("%s collected a hint past the window: %v", id, values(o))
+		}
+	}
+	// Back up: the window closes, and a later outage starts a new one.
+	c.start(down.Node)
+	if _, err := cput(t, coord, loc, "back", putOpts(3, 0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	c.stop(down.Node)
+	if _, err := cput(t, coord, loc, "again", putOpts(3, 0, 0)); err != nil {
+		t.Fatalf("w=3 at the start of a new outage: %v", err)
+	}
+}

@@ -75,7 +75,7 @@ func (n *Node) Get(ctx context.Context, loc Location, opts GetOptions) (*object.
 func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Object, error) {
 	key := loc.Bytes()
 	rt := n.routing.Load()
-	pl, _ := rt.targets(rt.ring.PartitionOf(key), q.n, n.live)
+	pl, _ := n.targets(rt, rt.ring.PartitionOf(key), q.n)
 	if len(pl) == 0 {
 		return nil, fmt.Errorf("%w: r=%d needed, no replica of the key is up", ErrQuorumNotMet, q.r)
 	}

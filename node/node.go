@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/rpc"
@@ -36,6 +37,7 @@ type Node struct {
 	readyOnce   sync.Once
 
 	handoff *handoffRunner
+	down    downClock
 
 	reapMu  sync.Mutex
 	reaping map[string]bool
@@ -105,6 +107,7 @@ func newNode(cfg Config, eng store.Engine, md Metadata, tr rpc.Transport, live L
 	n.local = newVNodes(eng, n.log, &n.metrics.corruptReads)
 	n.replicas = peers{n}
 	n.handoff = newHandoffRunner(n)
+	n.down.since = map[string]time.Time{}
 	if md == nil {
 		var err error
 		if md, err = NewLocalMetadata(eng, cfg.Props, cfg.Types); err != nil {

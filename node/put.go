@@ -109,7 +109,7 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 	key := loc.Bytes()
 	rt := n.routing.Load()
 	part := rt.ring.PartitionOf(key)
-	pl, spares := rt.targets(part, s.q.n, n.live)
+	pl, spares := n.targets(rt, part, s.q.n)
 	ctx, cancel := n.requestContext(ctx)
 	defer cancel()
 

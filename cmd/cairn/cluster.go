@@ -40,6 +40,7 @@ type clusterLoops struct {
 type gossipEvents struct {
 	log     *slog.Logger
 	epoch   atomic.Uint64 // the epoch this node routes by
+	node    atomic.Pointer[node.Node]
 	catchUp chan<- struct{}
 	handoff chan<- struct{}
 }
@@ -51,6 +52,15 @@ func (d *gossipEvents) Notify(e gossip.Event) {
 	}
 	if e.Kind == gossip.Alive && !e.Updated {
 		poke(d.handoff)
+	}
+	// The hint window of a node counts from gossip's verdict.
+	if n := d.node.Load(); n != nil {
+		switch e.Kind {
+		case gossip.Dead, gossip.Left:
+			n.MarkDown(e.Node, time.Now())
+		case gossip.Alive:
+			n.MarkUp(e.Node)
+		}
 	}
 }
 

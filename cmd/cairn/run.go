@@ -127,6 +127,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 		return err
 	}
 	defer n.Close()
+	events.node.Store(n)
 	rpcSrv := rpc.NewServer(rc, rpcHandler(g, n))
 	defer rpcSrv.Close()
 	go func() {
