@@ -24,6 +24,9 @@ import (
 // records (handoff cursors): far above any ring partition.
 const localPartition store.Partition = math.MaxUint32
 
+// errStalled stops a transfer that made no progress for the stall timeout.
+var errStalled = errors.New("node: handoff stalled: no progress within the stall timeout")
+
 // cursorPrefix prefixes a transfer's saved progress in localPartition.
 const cursorPrefix = "handoff/"
 
@@ -44,7 +47,7 @@ type handoffRunner struct {
 
 	mu      sync.Mutex
 	sched   *handoff.Scheduler
-	workers map[handoff.ID]context.CancelFunc
+	workers map[handoff.ID]context.CancelCauseFunc
 	lostAt  map[int]time.Time // partitions this node stopped owning, and when
 	owned   map[int]bool      // partitions owned at the last topology
 	// moved are ownership transfers completed here that the topology
@@ -72,7 +75,7 @@ type batchProgress struct {
 func newHandoffRunner(n *Node) *handoffRunner {
 	h := &handoffRunner{
 		n: n, cfg: n.cfg.Handoff, sched: handoff.NewScheduler(n.cfg.Handoff),
-		workers: map[handoff.ID]context.CancelFunc{}, lostAt: map[int]time.Time{}, owned: map[int]bool{},
+		workers: map[handoff.ID]context.CancelCauseFunc{}, lostAt: map[int]time.Time{}, owned: map[int]bool{},
 		moved: map[handoff.ID]bool{},
 		wake:  make(chan struct{}, 1), events: make(chan workerEvent, 64),
 	}
@@ -126,16 +129,21 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 		}
 		h.mu.Lock()
 		h.sched.Offer(now, append(h.ownershipCandidates(), hints...))
-		for _, id := range append(h.sched.Unwanted(), h.sched.Stalled(now)...) {
+		for _, id := range h.sched.Unwanted() {
 			if stop, ok := h.workers[id]; ok {
-				stop()
+				stop(context.Canceled)
+			}
+		}
+		for _, id := range h.sched.Stalled(now) {
+			if stop, ok := h.workers[id]; ok {
+				stop(errStalled)
 			}
 		}
 		for _, st := range h.sched.Next(now) {
-			wctx, stop := context.WithCancel(ctx)
+			wctx, stop := context.WithCancelCause(ctx)
 			h.workers[st.ID] = stop
 			workers.Go(func() {
-				defer stop()
+				defer stop(nil)
 				h.run(wctx, st)
 			})
 		}
@@ -175,7 +183,7 @@ func (h *handoffRunner) stopAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, stop := range h.workers {
-		stop()
+		stop(context.Canceled)
 	}
 }
 
@@ -297,7 +305,9 @@ func (h *handoffRunner) apply(ev workerEvent) {
 		}
 	case ev.finished:
 		delete(h.workers, ev.id)
-		if ev.err != nil {
+		if ev.err != nil && !errors.Is(ev.err, context.Canceled) {
+			// Canceled: the loop stopped it (paused, cancelled, no longer
+			// wanted because the move completed, shutdown); not a failure.
 			h.n.metrics.handoffFailures.Add(1)
 			h.n.log.Warn("handoff failed; will retry", "transfer", ev.id.String(), "err", ev.err)
 		}
@@ -360,8 +370,10 @@ func (h *handoffRunner) run(ctx context.Context, st handoff.Start) {
 	if err == nil && id.Kind == handoff.Ownership && h.complete != nil {
 		err = h.complete(ctx, Transfer{Partition: id.Partition, From: id.From, To: id.To})
 	}
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
+	if ctx.Err() != nil {
+		// Stopped by the loop: say why (stalled, or canceled for a pause,
+		// a cancel, a completed move or shutdown).
+		err = context.Cause(ctx)
 	}
 	h.send(ctx, workerEvent{id: id, finished: true, err: err})
 }
@@ -483,7 +495,7 @@ func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
 	}
 	if stop {
 		if cancel, ok := h.workers[id]; ok {
-			cancel()
+			cancel(context.Canceled)
 		}
 	}
 	if a == handoff.Cancel {
