@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -793,5 +794,73 @@ func TestClusterHintWindow(t *testing.T) {
 	c.stop(down.Node)
 	if _, err := cput(t, coord, loc, "again", putOpts(3, 0, 0)); err != nil {
 		t.Fatalf("w=3 at the start of a new outage: %v", err)
+	}
+}
+
+// A sender that restarts resumes a move after the cursor it saved: the
+// keys before it are not sent again.
+func TestClusterTransferResumesFromSavedCursor(t *testing.T) {
+	c := newTestCluster(t, 5)
+	p := 3
+	from := c.ring.Owner(p)
+	to := c.ids[0]
+	if to == from {
+		to = c.ids[1]
+	}
+	n := c.node(from)
+	var keys [][]byte
+	for i := 0; len(keys) < 40; i++ {
+		l := Location{Type: DefaultType, Bucket: "r", Key: fmt.Sprintf("k%03d", i)}
+		if c.ring.PartitionOf(l.Bytes()) != p {
+			continue
+		}
+		if _, err := n.local.PutReplica(context.Background(), ring.VNode{Partition: p, Node: from}, l.Bytes(), liveObject(), false); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, l.Bytes())
+	}
+	slices.SortFunc(keys, func(a, b []byte) int { return strings.Compare(string(a), string(b)) })
+	id := handoff.ID{Kind: handoff.Ownership, Partition: p, From: from, To: to}
+	// What an earlier run of the node saved after its first 25 keys.
+	n.handoff.mu.Lock()
+	n.handoff.saveCursor(id, savedCursor{Cursor: keys[24], Keys: 25, Bytes: 2500})
+	n.handoff.mu.Unlock()
+
+	addrs := map[string]string{}
+	for _, id := range c.ids {
+		addrs[id] = id
+	}
+	if err := n.SetTopology(Topology{Ring: c.ring, Addrs: addrs, Pending: []Transfer{{Partition: p, From: from, To: to}}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		n.RunHandoff(ctx, time.Hour, func(context.Context, Transfer) error {
+			close(done)
+			return nil
+		})
+	})
+	<-done
+	for len(n.localTransfers()) > 0 {
+		runtime.Gosched() // until the loop has recorded the completion
+	}
+	cancel()
+	wg.Wait()
+	for i, k := range keys {
+		loc, _ := ParseLocation(k)
+		held := c.stored(ring.VNode{Partition: p, Node: to}, loc) != nil
+		if held != (i >= 25) {
+			t.Fatalf("key %d of %d (%s): on the receiver %v; only keys after the cursor should have been sent", i, len(keys), loc, held)
+		}
+	}
+	if got := n.Stats().HandoffObjects; got != uint64(len(keys)-25) {
+		t.Fatalf("sent %d objects, want the %d after the cursor", got, len(keys)-25)
+	}
+	var left int
+	_ = n.eng.Iterate(localPartition, nil, func(_, _ []byte) error { left++; return nil })
+	if left != 0 {
+		t.Fatalf("%d saved cursors left after the move completed", left)
 	}
 }

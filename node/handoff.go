@@ -53,18 +53,19 @@ type handoffRunner struct {
 	// moved are ownership transfers completed here that the topology
 	// still shows pending (the commit is on its way to this node): they
 	// must not run again.
-	moved  map[handoff.ID]bool
+	moved map[handoff.ID]bool
+	// saved are the transfers with a cursor on disk.
+	saved  map[handoff.ID]bool
 	wake   chan struct{}
 	events chan workerEvent
 }
 
 type workerEvent struct {
-	id        handoff.ID
-	estimate  *uint64
-	progress  *batchProgress
-	finished  bool
-	err       error
-	completed bool
+	id       handoff.ID
+	estimate *uint64
+	progress *batchProgress
+	finished bool
+	err      error
 }
 
 type batchProgress struct {
@@ -76,8 +77,8 @@ func newHandoffRunner(n *Node) *handoffRunner {
 	h := &handoffRunner{
 		n: n, cfg: n.cfg.Handoff, sched: handoff.NewScheduler(n.cfg.Handoff),
 		workers: map[handoff.ID]context.CancelCauseFunc{}, lostAt: map[int]time.Time{}, owned: map[int]bool{},
-		moved: map[handoff.ID]bool{},
-		wake:  make(chan struct{}, 1), events: make(chan workerEvent, 64),
+		moved: map[handoff.ID]bool{}, saved: map[handoff.ID]bool{},
+		wake: make(chan struct{}, 1), events: make(chan workerEvent, 64),
 	}
 	if h.cfg.BytesPerSecond > 0 {
 		h.limiter = rate.NewLimiter(rate.Limit(h.cfg.BytesPerSecond), h.cfg.BatchBytes)
@@ -129,6 +130,11 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 		}
 		h.mu.Lock()
 		h.sched.Offer(now, append(h.ownershipCandidates(), hints...))
+		for id := range h.saved {
+			if _, _, _, ok := h.sched.Cursor(id); !ok {
+				h.dropCursor(id) // forgotten: no longer wanted
+			}
+		}
 		for _, id := range h.sched.Unwanted() {
 			if stop, ok := h.workers[id]; ok {
 				stop(context.Canceled)
@@ -201,6 +207,7 @@ func (h *handoffRunner) restore() {
 		}
 		h.mu.Lock()
 		h.sched.Restore(now, id, sc.Cursor, sc.Keys, sc.Bytes)
+		h.saved[id] = true
 		h.mu.Unlock()
 		return nil
 	})
@@ -332,11 +339,16 @@ func (h *handoffRunner) saveCursor(id handoff.ID, sc savedCursor) {
 	}
 	if err != nil {
 		h.n.log.Warn("handoff cursor not saved; a restart resends more", "transfer", id.String(), "err", err)
+		return
 	}
+	h.saved[id] = true
 }
 
+// dropCursor forgets a transfer's saved cursor. The caller holds h.mu.
 func (h *handoffRunner) dropCursor(id handoff.ID) {
-	_ = h.n.eng.Delete(localPartition, []byte(cursorPrefix+id.String()))
+	if err := h.n.eng.Delete(localPartition, []byte(cursorPrefix+id.String())); err == nil {
+		delete(h.saved, id)
+	}
 }
 
 // send hands an event to the loop, unless the runner is stopping.
