@@ -400,10 +400,8 @@ type batchEntry struct {
 func (h *handoffRunner) stream(ctx context.Context, id handoff.ID, cursor []byte) error {
 	p := id.Partition
 	var left uint64
-	_ = h.n.eng.Iterate(store.Partition(p), nil, func(key, _ []byte) error {
-		if string(key) > string(cursor) {
-			left++
-		}
+	_ = h.n.eng.IterateFrom(store.Partition(p), after(cursor), func(_, _ []byte) error {
+		left++
 		return ctx.Err()
 	})
 	h.send(ctx, workerEvent{id: id, estimate: &left})
@@ -446,12 +444,9 @@ func (h *handoffRunner) stream(ctx context.Context, id handoff.ID, cursor []byte
 func (h *handoffRunner) nextBatch(ctx context.Context, p int, cursor []byte) ([]batchEntry, error) {
 	var batch []batchEntry
 	size := 0
-	err := h.n.eng.Iterate(store.Partition(p), nil, func(key, value []byte) error {
+	err := h.n.eng.IterateFrom(store.Partition(p), after(cursor), func(key, value []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
-		}
-		if cursor != nil && string(key) <= string(cursor) {
-			return nil
 		}
 		obj, err := object.Decode(value)
 		if err != nil {
@@ -472,6 +467,14 @@ func (h *handoffRunner) nextBatch(ctx context.Context, p int, cursor []byte) ([]
 		return nil, err
 	}
 	return batch, nil
+}
+
+// after is the least key greater than cursor (nil: from the first key).
+func after(cursor []byte) []byte {
+	if cursor == nil {
+		return nil
+	}
+	return append(slices.Clone(cursor), 0)
 }
 
 // throttle waits until the node's handoff rate allows size more bytes.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -235,11 +236,25 @@ func (b *Badger) waitSynced() error {
 
 // Iterate implements Engine with a prefix iterator in a read transaction.
 func (b *Badger) Iterate(p Partition, prefix []byte, fn func(key, value []byte) error) error {
+	return b.iterate(p, prefix, prefix, fn)
+}
+
+// IterateFrom implements Engine.
+func (b *Badger) IterateFrom(p Partition, start []byte, fn func(key, value []byte) error) error {
+	return b.iterate(p, nil, start, fn)
+}
+
+// iterate visits the keys of p under prefix from start on.
+func (b *Badger) iterate(p Partition, prefix, start []byte, fn func(key, value []byte) error) error {
 	if err := b.enter(); err != nil {
 		return err
 	}
 	defer b.exit()
 	pfx := encodeKey(p, prefix)
+	from := pfx
+	if bytes.Compare(start, prefix) > 0 {
+		from = encodeKey(p, start)
+	}
 	return b.db.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = pfx
@@ -247,7 +262,7 @@ func (b *Badger) Iterate(p Partition, prefix []byte, fn func(key, value []byte) 
 		opts.PrefetchValues = false
 		it := txn.NewIterator(opts)
 		defer it.Close()
-		for it.Seek(pfx); it.ValidForPrefix(pfx); it.Next() {
+		for it.Seek(from); it.ValidForPrefix(pfx); it.Next() {
 			item := it.Item()
 			k := item.Key()[partitionLen:]
 			k = k[:len(k):len(k)]

@@ -67,6 +67,7 @@ var conformanceCases = []struct {
 	{"BatchAtomicOnError", testBatchAtomicOnError},
 	{"BatchAtomicForReaders", testBatchAtomicForReaders},
 	{"IterateOrderAndPrefix", testIterateOrderAndPrefix},
+	{"IterateFrom", testIterateFrom},
 	{"PartitionIsolation", testPartitionIsolation},
 	{"IterateStop", testIterateStop},
 	{"IterateCallbackWrites", testIterateCallbackWrites},
@@ -587,5 +588,45 @@ func testClosed(t *testing.T, e Engine) {
 		if !errors.Is(err, ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
 		}
+	}
+}
+
+// IterateFrom visits the keys of one partition from start on, in order,
+// and nothing of the neighbouring partitions.
+func testIterateFrom(t *testing.T, e Engine) {
+	keys := []string{"", "\x00", "a", "ab", "abc", "b", "z", "\xff", "\xff\xff"}
+	for _, k := range keys {
+		mustPut(t, e, 9, k, "v"+k)
+	}
+	mustPut(t, e, 8, "\xff\xff\xff", "p8")
+	mustPut(t, e, 10, "", "p10")
+	for _, tc := range []struct {
+		start string
+		want  []string
+	}{
+		{"", keys},
+		{"a", []string{"a", "ab", "abc", "b", "z", "\xff", "\xff\xff"}},
+		{"aa", []string{"ab", "abc", "b", "z", "\xff", "\xff\xff"}},
+		{"abc\x00", []string{"b", "z", "\xff", "\xff\xff"}},
+		{"\xff\xff\x00", nil},
+	} {
+		var got []string
+		err := e.IterateFrom(9, []byte(tc.start), func(k, v []byte) error {
+			if string(v) != "v"+string(k) {
+				t.Errorf("start %q: %q holds %q", tc.start, k, v)
+			}
+			got = append(got, string(k))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("start %q: got %q, want %q", tc.start, got, tc.want)
+		}
+	}
+	var n int
+	if err := e.IterateFrom(9, []byte("a"), func(_, _ []byte) error { n++; return ErrStop }); err != nil || n != 1 {
+		t.Fatalf("ErrStop: %d visits, %v", n, err)
 	}
 }

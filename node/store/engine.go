@@ -91,6 +91,10 @@ type Engine interface {
 	// snapshot taken when Iterate starts. If fn returns ErrStop, Iterate
 	// stops and returns nil; any other error stops it and is returned as is.
 	Iterate(p Partition, prefix []byte, fn func(key, value []byte) error) error
+	// IterateFrom is Iterate over every key of p from start on (keys >=
+	// start), so that a long scan can resume where it stopped without
+	// reading what it already read.
+	IterateFrom(p Partition, start []byte, fn func(key, value []byte) error) error
 	// DropPartition deletes every key of p. Other partitions are untouched.
 	// It may block writes to the whole engine while it runs (Badger).
 	DropPartition(p Partition) error

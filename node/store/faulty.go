@@ -219,15 +219,26 @@ func (f *Faulty) Write(batch []Op) error {
 
 // Iterate implements Engine.
 func (f *Faulty) Iterate(p Partition, prefix []byte, fn func(key, value []byte) error) error {
-	if err := f.fault(Call{MethodIterate, p, prefix}); err != nil {
+	return f.iterate(p, prefix, fn, f.inner.Iterate)
+}
+
+// IterateFrom implements Engine; faults match it as MethodIterate with
+// the start key as the key.
+func (f *Faulty) IterateFrom(p Partition, start []byte, fn func(key, value []byte) error) error {
+	return f.iterate(p, start, fn, f.inner.IterateFrom)
+}
+
+func (f *Faulty) iterate(p Partition, key []byte, fn func(key, value []byte) error,
+	inner func(Partition, []byte, func(key, value []byte) error) error) error {
+	if err := f.fault(Call{MethodIterate, p, key}); err != nil {
 		return err
 	}
 	_, corrupts := f.rules()
 	if len(corrupts) == 0 {
-		return f.inner.Iterate(p, prefix, fn)
+		return inner(p, key, fn)
 	}
 	var buf []byte
-	return f.inner.Iterate(p, prefix, func(k, v []byte) error {
+	return inner(p, key, func(k, v []byte) error {
 		// The inner engine's slice must not be changed: corrupt a copy.
 		buf = append(buf[:0], v...)
 		f.corrupt(p, k, buf)

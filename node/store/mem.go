@@ -207,6 +207,16 @@ func (m *Mem) del(p Partition, k string, at time.Time) {
 // under the lock (values are never modified in place, so that is a
 // snapshot), then calls fn without holding it.
 func (m *Mem) Iterate(p Partition, prefix []byte, fn func(key, value []byte) error) error {
+	return m.iterate(p, prefix, prefix, fn)
+}
+
+// IterateFrom implements Engine.
+func (m *Mem) IterateFrom(p Partition, start []byte, fn func(key, value []byte) error) error {
+	return m.iterate(p, nil, start, fn)
+}
+
+// iterate visits the keys of p under prefix from start on.
+func (m *Mem) iterate(p Partition, prefix, start []byte, fn func(key, value []byte) error) error {
 	type entry struct {
 		k string
 		v []byte
@@ -227,7 +237,8 @@ func (m *Mem) Iterate(p Partition, prefix []byte, fn func(key, value []byte) err
 			part.dirty = false
 		}
 		pfx := string(prefix)
-		for i := sort.SearchStrings(part.sorted, pfx); i < len(part.sorted); i++ {
+		from := max(pfx, string(start))
+		for i := sort.SearchStrings(part.sorted, from); i < len(part.sorted); i++ {
 			k := part.sorted[i]
 			if !strings.HasPrefix(k, pfx) {
 				break
