@@ -114,6 +114,7 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 	h := n.handoff
 	h.complete = complete
 	h.restore()
+	h.noteTopology(n.cfg.Clock.Now()) // what this node owns as it starts
 	var workers sync.WaitGroup
 	defer workers.Wait()
 	defer h.stopAll()
