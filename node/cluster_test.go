@@ -654,6 +654,9 @@ func TestClusterOwnershipTransfer(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the transfer did not complete")
 	}
+	for c.node(from).Stats().Transfers == 0 {
+		runtime.Gosched() // until the loop has recorded the completion
+	}
 	cancel()
 	wg.Wait()
 	for _, l := range locs[:3] {
