@@ -69,6 +69,25 @@ func (s *Scheduler) Offer(now time.Time, wanted []ID) {
 	}
 }
 
+// Hold marks which of the offered transfers cannot start now because
+// their receiver is down (hints for a down primary): they are listed as
+// held, so that an operator sees them (and may drop them), and start
+// once a later Hold no longer names them.
+func (s *Scheduler) Hold(now time.Time, held []ID) {
+	set := map[ID]bool{}
+	for _, id := range held {
+		set[id] = true
+	}
+	for id, e := range s.transfers {
+		switch {
+		case set[id] && e.st.State == Waiting:
+			e.st.State, e.st.Since = Held, now
+		case !set[id] && e.st.State == Held:
+			e.st.State, e.st.Since = Waiting, now
+		}
+	}
+}
+
 // Unwanted returns the running transfers the last Offer no longer wants:
 // the caller should stop them (they then report Finished).
 func (s *Scheduler) Unwanted() []ID {
@@ -208,9 +227,10 @@ func (s *Scheduler) Stalled(now time.Time) []ID {
 	return out
 }
 
-// Control applies an operator's action. Pausing or cancelling a running
-// transfer returns stop = true: the caller stops its worker. Resume puts
-// a paused or cancelled transfer back in the queue at once.
+// Control applies an operator's action. Pausing, cancelling or dropping
+// a running transfer returns stop = true: the caller stops its worker.
+// Resume puts a paused or cancelled transfer back in the queue at once.
+// Drop forgets a hinted transfer; the caller deletes its objects.
 func (s *Scheduler) Control(now time.Time, id ID, a Action) (stop bool, err error) {
 	e, ok := s.transfers[id]
 	if !ok {
@@ -225,6 +245,11 @@ func (s *Scheduler) Control(now time.Time, id ID, a Action) (stop bool, err erro
 	case Cancel:
 		e.st.State, e.st.Since = Cancelled, now
 		e.cursor, e.st.Keys, e.st.Bytes, e.st.TotalKeys, e.st.ETA = nil, 0, 0, 0, 0
+	case Drop:
+		if id.Kind != Hinted {
+			return false, fmt.Errorf("%w: only hinted transfers can be dropped, %s is an ownership transfer", ErrBadAction, id)
+		}
+		delete(s.transfers, id)
 	case Resume:
 		if e.st.State == Paused || e.st.State == Cancelled || e.st.State == Retrying {
 			e.st.State, e.st.Since, e.st.RetryAt = Waiting, now, time.Time{}

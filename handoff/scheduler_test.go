@@ -170,3 +170,38 @@ func TestSchedulerDeadline(t *testing.T) {
 		t.Fatalf("deadline %v, want the retry", at)
 	}
 }
+
+// Drop forgets a hinted transfer (the caller deletes its objects) and
+// refuses an ownership transfer.
+func TestSchedulerDrop(t *testing.T) {
+	s := NewScheduler(DefaultLocalConfig())
+	own := ID{Kind: Ownership, Partition: 1, From: "a", To: "b"}
+	s.Offer(t0, []ID{hint(1), own})
+	s.Next(t0)
+	if stop, err := s.Control(t0, hint(1), Drop); !stop || err != nil {
+		t.Fatalf("drop of a running hinted transfer: stop %v, %v", stop, err)
+	}
+	if _, _, _, ok := s.Cursor(hint(1)); ok {
+		t.Fatal("a dropped transfer is still tracked")
+	}
+	if _, err := s.Control(t0, own, Drop); !errors.Is(err, ErrBadAction) {
+		t.Fatalf("drop of an ownership transfer: %v", err)
+	}
+}
+
+// Held transfers are listed but do not start until released.
+func TestSchedulerHold(t *testing.T) {
+	s := NewScheduler(DefaultLocalConfig())
+	s.Offer(t0, []ID{hint(1), hint(2)})
+	s.Hold(t0, []ID{hint(2)})
+	if got := ids(s.Next(t0)); !slices.Equal(got, []ID{hint(1)}) {
+		t.Fatalf("started %v", got)
+	}
+	if l := s.List(); l[1].State != Held {
+		t.Fatalf("held transfer listed as %s", l[1].State)
+	}
+	s.Hold(t0, nil)
+	if got := ids(s.Next(t0)); !slices.Equal(got, []ID{hint(2)}) {
+		t.Fatalf("after release: %v", got)
+	}
+}

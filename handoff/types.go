@@ -56,6 +56,7 @@ type State string
 // Transfer states.
 const (
 	Waiting   State = "waiting"   // wanted, not started (concurrency limit, or never yet)
+	Held      State = "held"      // its receiver is down: it starts when the receiver is back
 	Running   State = "running"   // a worker is streaming it
 	Retrying  State = "retrying"  // failed or stalled; starts again after its backoff
 	Paused    State = "paused"    // an operator paused it; keeps its cursor
@@ -95,4 +96,9 @@ const (
 	Pause  Action = "pause"
 	Resume Action = "resume"
 	Cancel Action = "cancel"
+	// Drop deletes the objects of a hinted transfer instead of delivering
+	// them: for hints an operator gives up on (the owner will be repaired
+	// by anti-entropy, or is gone for good). Ownership transfers cannot
+	// be dropped.
+	Drop Action = "drop"
 )

@@ -867,3 +867,51 @@ func TestClusterTransferResumesFromSavedCursor(t *testing.T) {
 		t.Fatalf("%d saved cursors left after the move completed", left)
 	}
 }
+
+// Hints for a down owner are listed as held, not delivered; an operator
+// may drop them, which deletes them; an ownership transfer cannot be
+// dropped.
+func TestClusterHeldHintsCanBeDropped(t *testing.T) {
+	c := newTestCluster(t, 5)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "held"}
+	prims := c.primaries(loc)
+	down := prims[1]
+	c.stop(down.Node)
+	if _, err := cput(t, c.node(prims[0].Node), loc, "v", putOpts(3, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	var fb *clusterNode
+	for _, id := range c.ids {
+		if o := c.stored(ring.VNode{Partition: down.Partition, Node: id}, loc); o != nil && id != prims[0].Node && id != prims[2].Node {
+			fb = c.node(id)
+		}
+	}
+	if fb == nil {
+		t.Fatal("no fallback holds the write")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { fb.RunHandoff(ctx, time.Hour, nil) })
+	defer func() { cancel(); wg.Wait() }()
+	id := handoff.ID{Kind: handoff.Hinted, Partition: down.Partition, From: fb.ID(), To: down.Node}
+	for {
+		l := fb.localTransfers()
+		if len(l) == 1 && l[0].ID == id && l[0].State == handoff.Held {
+			break
+		}
+		runtime.Gosched()
+	}
+	if err := fb.ControlTransfer(ctx, handoff.ID{Kind: handoff.Ownership, Partition: down.Partition, From: fb.ID(), To: down.Node}, handoff.Drop); err == nil {
+		t.Fatal("dropped an ownership transfer that does not exist")
+	}
+	if err := c.node(prims[0].Node).ControlTransfer(ctx, id, handoff.Drop); err != nil {
+		t.Fatalf("drop through another node: %v", err)
+	}
+	if o := c.stored(ring.VNode{Partition: down.Partition, Node: fb.ID()}, loc); o != nil {
+		t.Fatalf("hint still held after the drop: %v", o)
+	}
+	if l := fb.localTransfers(); len(l) != 0 {
+		t.Fatalf("transfers after the drop: %+v", l)
+	}
+}

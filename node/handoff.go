@@ -121,16 +121,17 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 	tick := n.cfg.Clock.NewTicker(interval)
 	defer tick.Stop()
 	scan := true
-	var hints []handoff.ID
+	var hints, held []handoff.ID
 	for {
 		changed := n.topologyChanged()
 		now := n.cfg.Clock.Now()
 		if scan {
-			hints = h.hintCandidates(now)
+			hints, held = h.hintCandidates(now)
 			scan = false
 		}
 		h.mu.Lock()
-		h.sched.Offer(now, append(h.ownershipCandidates(), hints...))
+		h.sched.Offer(now, slices.Concat(h.ownershipCandidates(), hints, held))
+		h.sched.Hold(now, held)
 		for id := range h.saved {
 			if _, _, _, ok := h.sched.Cursor(id); !ok {
 				h.dropCursor(id) // forgotten: no longer wanted
@@ -262,30 +263,36 @@ func (h *handoffRunner) ownershipCandidates() []handoff.ID {
 }
 
 // hintCandidates are the partitions this node holds data for but does not
-// own, whose owner is up, that are not moving to this node, and whose
-// drop grace (if this node owned them until recently) has passed.
-func (h *handoffRunner) hintCandidates(now time.Time) []handoff.ID {
+// own, that are not moving to this node, and whose drop grace (if this
+// node owned them until recently) has passed: deliverable when their
+// owner is up, held while it is down.
+func (h *handoffRunner) hintCandidates(now time.Time) (deliver, held []handoff.ID) {
 	rt := h.n.routing.Load()
 	if rt == nil {
-		return nil
+		return nil, nil
 	}
 	h.mu.Lock()
 	lost := maps.Clone(h.lostAt)
 	h.mu.Unlock()
-	var out []handoff.ID
 	for p := range rt.ring.Size() {
 		owner := rt.ring.Owner(p)
-		if owner == h.n.cfg.NodeID || !h.n.live.Up(owner) || rt.pending[p] == h.n.cfg.NodeID {
+		if owner == h.n.cfg.NodeID || rt.pending[p] == h.n.cfg.NodeID {
 			continue
 		}
 		if at, ok := lost[p]; ok && now.Sub(at) < h.cfg.DropGrace {
 			continue
 		}
-		if h.n.holdsAny(p) {
-			out = append(out, handoff.ID{Kind: handoff.Hinted, Partition: p, From: h.n.cfg.NodeID, To: owner})
+		if !h.n.holdsAny(p) {
+			continue
+		}
+		id := handoff.ID{Kind: handoff.Hinted, Partition: p, From: h.n.cfg.NodeID, To: owner}
+		if h.n.live.Up(owner) {
+			deliver = append(deliver, id)
+		} else {
+			held = append(held, id)
 		}
 	}
-	return out
+	return deliver, held
 }
 
 // holdsAny reports whether partition p has any key here.
@@ -501,10 +508,17 @@ func (n *Node) localTransfers() []handoff.Status {
 }
 
 // controlLocal applies an operator's action to a transfer this node sends.
+// Dropping a hinted transfer deletes the partition's objects held here for
+// its owner, once its worker has stopped.
 func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
 	h := n.handoff
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if a == handoff.Drop {
+		if rt := n.routing.Load(); rt == nil || rt.ring.Owner(id.Partition) == n.cfg.NodeID || rt.pending[id.Partition] == n.cfg.NodeID {
+			return fmt.Errorf("%w: partition %d is this node's own (or moving to it); only hints can be dropped", handoff.ErrBadAction, id.Partition)
+		}
+	}
 	stop, err := h.sched.Control(n.cfg.Clock.Now(), id, a)
 	if err != nil {
 		return err
@@ -514,8 +528,16 @@ func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
 			cancel(context.Canceled)
 		}
 	}
-	if a == handoff.Cancel {
+	if a == handoff.Cancel || a == handoff.Drop {
 		h.dropCursor(id)
+	}
+	if a == handoff.Drop {
+		// The worker (if any) was told to stop; dropping under it is
+		// safe, as it only ever deletes what it delivered.
+		if err := n.eng.DropPartition(store.Partition(id.Partition)); err != nil {
+			return fmt.Errorf("node: drop hints of partition %d: %w", id.Partition, err)
+		}
+		n.log.Warn("hints dropped by an operator", "transfer", id.String())
 	}
 	select {
 	case h.wake <- struct{}{}:

@@ -40,7 +40,7 @@ func newTransfersCommand(a *app) *cobra.Command {
 }
 
 func newTransferCommand(a *app) *cobra.Command {
-	cmd := group("transfer", "Pause, resume or cancel one transfer",
+	cmd := group("transfer", "Pause, resume, cancel or drop one transfer",
 		controlCommand(a, handoff.Pause, "Pause a transfer; it keeps its progress",
 			"Pause a transfer on the node that sends it. It keeps its progress (the last key the receiver\n"+
 				"acknowledged) and does not start again until resumed.",
@@ -56,8 +56,14 @@ func newTransferCommand(a *app) *cobra.Command {
 				"starts over. A partition whose ownership transfer is cancelled stays with its current owner\n"+
 				"(see 'cairnctl ring-status').",
 			"cancelled %[1]s; 'cairnctl transfer resume %[1]s' starts it over\n"),
+		controlCommand(a, handoff.Drop, "Delete the hints of a hinted transfer instead of delivering them",
+			"Drop a hinted transfer: the sending node deletes the objects it holds for the partition's owner\n"+
+				"instead of delivering them. For hints kept past the hint window for a node that is gone for\n"+
+				"good, or that anti-entropy will repair. Writes that reached only those hints are lost; there is\n"+
+				"no undo. Ownership transfers cannot be dropped.",
+			"dropped the hints of %[1]s\n"),
 	)
-	cmd.Long = "Pause, resume or cancel one transfer on the node that sends it. ID is kind/partition/from/to,\n" +
+	cmd.Long = "Pause, resume, cancel or drop one transfer on the node that sends it. ID is kind/partition/from/to,\n" +
 		"as 'cairnctl transfers' lists it."
 	cmd.Example = "  cairnctl transfer pause ownership/5/n1/n2\n  cairnctl transfer resume hinted/12/n4/n3"
 	return cmd

@@ -424,6 +424,12 @@ func (f *Fake) ControlTransfer(ctx context.Context, id handoff.ID, action handof
 	case handoff.Cancel:
 		s.State = handoff.Cancelled
 		s.Keys, s.Bytes, s.TotalKeys, s.Rate, s.ETA = 0, 0, 0, 0, 0
+	case handoff.Drop:
+		if id.Kind != handoff.Hinted {
+			return fmt.Errorf("%w: only hinted transfers can be dropped", handoff.ErrBadAction)
+		}
+		f.TransferStatuses = slices.Delete(slices.Clone(f.TransferStatuses), i, i+1)
+		return nil
 	default:
 		return fmt.Errorf("%w %q", handoff.ErrBadAction, action)
 	}

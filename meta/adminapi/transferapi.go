@@ -90,9 +90,9 @@ func (a *api) controlTransfer(w http.ResponseWriter, r *http.Request) (int, any,
 	}
 	action := handoff.Action(r.PathValue("action"))
 	switch action {
-	case handoff.Pause, handoff.Resume, handoff.Cancel:
+	case handoff.Pause, handoff.Resume, handoff.Cancel, handoff.Drop:
 	default:
-		return 0, nil, fmt.Errorf("%w %q: want pause, resume or cancel", handoff.ErrBadAction, action)
+		return 0, nil, fmt.Errorf("%w %q: want pause, resume, cancel or drop", handoff.ErrBadAction, action)
 	}
 	var req TransferRequest
 	if err := decode(r, &req, false); err != nil {

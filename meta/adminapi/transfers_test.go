@@ -140,7 +140,7 @@ func TestTransferControlErrors(t *testing.T) {
 		{"/admin/transfer/pause", `{"id":"bogus/0/n1/n4"}`, http.StatusBadRequest, "malformed transfer id", false},
 		{"/admin/transfer/pause", `{"id":"ownership/-1/n1/n4"}`, http.StatusBadRequest, "malformed transfer id", false},
 		{"/admin/transfer/frob", `{"id":"ownership/0/n1/n4"}`, http.StatusBadRequest,
-			`handoff: unknown action "frob": want pause, resume or cancel`, false},
+			`handoff: unknown action "frob": want pause, resume, cancel or drop`, false},
 		{"/admin/transfer/PAUSE", `{"id":"ownership/0/n1/n4"}`, http.StatusBadRequest, "unknown action", false},
 		{"/admin/transfer/pause", `{}`, http.StatusBadRequest, "pause needs a transfer id", false},
 		{"/admin/transfer/pause", ``, http.StatusBadRequest, "empty request body", false},
