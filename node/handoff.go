@@ -47,7 +47,7 @@ type handoffRunner struct {
 
 	mu      sync.Mutex
 	sched   *handoff.Scheduler
-	workers map[handoff.ID]context.CancelCauseFunc
+	workers map[handoff.ID]*worker
 	lostAt  map[int]time.Time // partitions this node stopped owning, and when
 	owned   map[int]bool      // partitions owned at the last topology
 	// moved are ownership transfers completed here that the topology
@@ -60,7 +60,13 @@ type handoffRunner struct {
 	events chan workerEvent
 }
 
+// worker is one attempt at a transfer. Events from an attempt that is no
+// longer its transfer's current one (stopped, then replaced by a retry)
+// are stale and ignored.
+type worker struct{ stop context.CancelCauseFunc }
+
 type workerEvent struct {
+	w        *worker
 	id       handoff.ID
 	estimate *uint64
 	progress *batchProgress
@@ -76,7 +82,7 @@ type batchProgress struct {
 func newHandoffRunner(n *Node) *handoffRunner {
 	h := &handoffRunner{
 		n: n, cfg: n.cfg.Handoff, sched: handoff.NewScheduler(n.cfg.Handoff),
-		workers: map[handoff.ID]context.CancelCauseFunc{}, lostAt: map[int]time.Time{}, owned: map[int]bool{},
+		workers: map[handoff.ID]*worker{}, lostAt: map[int]time.Time{}, owned: map[int]bool{},
 		moved: map[handoff.ID]bool{}, saved: map[handoff.ID]bool{},
 		wake: make(chan struct{}, 1), events: make(chan workerEvent, 64),
 	}
@@ -122,9 +128,17 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 	defer tick.Stop()
 	scan := true
 	var hints, held []handoff.ID
+	seen := n.routing.Load()
 	for {
 		changed := n.topologyChanged()
 		now := n.cfg.Clock.Now()
+		// A ring that changed while the loop was busy is noticed here even
+		// if its change signal was missed between two iterations.
+		if rt := n.routing.Load(); rt != seen {
+			seen = rt
+			h.noteTopology(now)
+			scan = true
+		}
 		if scan {
 			hints, held = h.hintCandidates(now)
 			scan = false
@@ -138,21 +152,22 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 			}
 		}
 		for _, id := range h.sched.Unwanted() {
-			if stop, ok := h.workers[id]; ok {
-				stop(context.Canceled)
+			if w, ok := h.workers[id]; ok {
+				w.stop(context.Canceled)
 			}
 		}
 		for _, id := range h.sched.Stalled(now) {
-			if stop, ok := h.workers[id]; ok {
-				stop(errStalled)
+			if w, ok := h.workers[id]; ok {
+				w.stop(errStalled)
 			}
 		}
 		for _, st := range h.sched.Next(now) {
 			wctx, stop := context.WithCancelCause(ctx)
-			h.workers[st.ID] = stop
+			w := &worker{stop: stop}
+			h.workers[st.ID] = w
 			workers.Go(func() {
 				defer stop(nil)
-				h.run(wctx, st)
+				h.run(wctx, w, st)
 			})
 		}
 		// A retry to start or a stall to catch wakes the loop at its time.
@@ -169,8 +184,6 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 		case <-ctx.Done():
 			return
 		case <-changed:
-			h.noteTopology(now)
-			scan = true
 		case <-h.wake:
 			scan = true
 		case <-tick.C():
@@ -190,8 +203,8 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 func (h *handoffRunner) stopAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, stop := range h.workers {
-		stop(context.Canceled)
+	for _, w := range h.workers {
+		w.stop(context.Canceled)
 	}
 }
 
@@ -310,6 +323,9 @@ func (h *handoffRunner) apply(ev workerEvent) {
 	now := h.n.cfg.Clock.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.workers[ev.id] != ev.w {
+		return // a stopped attempt's late word
+	}
 	switch {
 	case ev.estimate != nil:
 		h.sched.Estimate(ev.id, *ev.estimate)
@@ -368,8 +384,10 @@ func (h *handoffRunner) send(ctx context.Context, ev workerEvent) {
 			// The loop is gone or stopping this worker: record the end
 			// directly so the scheduler does not think it still runs.
 			h.mu.Lock()
-			delete(h.workers, ev.id)
-			h.sched.Finished(h.n.cfg.Clock.Now(), ev.id, cmpErr(ev.err, ctx.Err()))
+			if h.workers[ev.id] == ev.w {
+				delete(h.workers, ev.id)
+				h.sched.Finished(h.n.cfg.Clock.Now(), ev.id, cmpErr(ev.err, ctx.Err()))
+			}
 			h.mu.Unlock()
 		}
 	}
@@ -384,9 +402,9 @@ func cmpErr(a, b error) error {
 
 // run streams one transfer after st.Cursor, in durable batches, then
 // completes it.
-func (h *handoffRunner) run(ctx context.Context, st handoff.Start) {
+func (h *handoffRunner) run(ctx context.Context, w *worker, st handoff.Start) {
 	id := st.ID
-	err := h.stream(ctx, id, st.Cursor)
+	err := h.stream(ctx, w, id, st.Cursor)
 	if err == nil && id.Kind == handoff.Ownership && h.complete != nil {
 		err = h.complete(ctx, Transfer{Partition: id.Partition, From: id.From, To: id.To})
 	}
@@ -395,7 +413,7 @@ func (h *handoffRunner) run(ctx context.Context, st handoff.Start) {
 		// a cancel, a completed move or shutdown).
 		err = context.Cause(ctx)
 	}
-	h.send(ctx, workerEvent{id: id, finished: true, err: err})
+	h.send(ctx, workerEvent{w: w, id: id, finished: true, err: err})
 }
 
 type batchEntry struct {
@@ -405,14 +423,14 @@ type batchEntry struct {
 }
 
 // stream sends partition id.Partition's objects after cursor to id.To.
-func (h *handoffRunner) stream(ctx context.Context, id handoff.ID, cursor []byte) error {
+func (h *handoffRunner) stream(ctx context.Context, w *worker, id handoff.ID, cursor []byte) error {
 	p := id.Partition
 	var left uint64
 	_ = h.n.eng.IterateFrom(store.Partition(p), after(cursor), func(_, _ []byte) error {
 		left++
 		return ctx.Err()
 	})
-	h.send(ctx, workerEvent{id: id, estimate: &left})
+	h.send(ctx, workerEvent{w: w, id: id, estimate: &left})
 	for {
 		batch, err := h.nextBatch(ctx, p, cursor)
 		if err != nil {
@@ -444,7 +462,7 @@ func (h *handoffRunner) stream(ctx context.Context, id handoff.ID, cursor []byte
 		}
 		h.n.metrics.handoffObjects.Add(uint64(len(batch)))
 		h.n.metrics.handoffBytes.Add(uint64(size))
-		h.send(ctx, workerEvent{id: id, progress: &batchProgress{keys: uint64(len(batch)), bytes: uint64(size), cursor: cursor}})
+		h.send(ctx, workerEvent{w: w, id: id, progress: &batchProgress{keys: uint64(len(batch)), bytes: uint64(size), cursor: cursor}})
 	}
 }
 
@@ -524,8 +542,8 @@ func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
 		return err
 	}
 	if stop {
-		if cancel, ok := h.workers[id]; ok {
-			cancel(context.Canceled)
+		if w, ok := h.workers[id]; ok {
+			w.stop(context.Canceled)
 		}
 	}
 	if a == handoff.Cancel || a == handoff.Drop {
