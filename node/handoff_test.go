@@ -694,6 +694,18 @@ func TestHandoffOwnershipGrowShrink(t *testing.T) {
 	}
 	plane := newFakePlane(c, r0)
 	c.ring = r0
+	// Every batch a node receives waits for a request of the traffic below
+	// to complete first, so that requests interleave with the moves.
+	var paced atomic.Pointer[background]
+	for _, id := range c.ids {
+		n := c.node(id)
+		c.tr.Listen(id, func(ctx context.Context, method string, body []byte) ([]byte, error) {
+			if b := paced.Load(); b != nil && method == methodBatch {
+				b.pace(ctx, 1)
+			}
+			return n.HandleRPC(ctx, method, body)
+		})
+	}
 	locs := keysOf(r0, "grow", 400, nil)
 	var mu sync.Mutex
 	acked := writeAll(t, c, locs, "pre")
@@ -727,18 +739,8 @@ func TestHandoffOwnershipGrowShrink(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
+	paced.Store(traffic)
 
-	// Every batch a node receives waits for a request to complete first,
-	// so that requests interleave with the moves.
-	for _, id := range c.ids {
-		n := c.node(id)
-		c.tr.Listen(id, func(ctx context.Context, method string, body []byte) ([]byte, error) {
-			if method == methodBatch {
-				traffic.pace(ctx, 1)
-			}
-			return n.HandleRPC(ctx, method, body)
-		})
-	}
 	moves := 0
 	for _, members := range [][]string{c.ids[:4], c.ids[:5], c.ids[:3]} {
 		traffic.wait(30, nil)
