@@ -189,9 +189,11 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 		case <-tick.C():
 			scan = true
 		case ev := <-h.events:
-			h.apply(ev)
+			// A hinted transfer that ended may have emptied its partition
+			// (or not): look again before offering it anew.
+			scan = h.apply(ev) || scan
 			for len(h.events) > 0 {
-				h.apply(<-h.events)
+				scan = h.apply(<-h.events) || scan
 			}
 		}
 		if timer != nil {
@@ -319,13 +321,16 @@ func (n *Node) holdsAny(p int) bool {
 }
 
 // apply folds a worker's event into the scheduler and persists cursors.
-func (h *handoffRunner) apply(ev workerEvent) {
+// It reports whether a hinted transfer ended, so that the loop rescans
+// the partitions for hints before it offers that transfer again.
+func (h *handoffRunner) apply(ev workerEvent) (hintEnded bool) {
 	now := h.n.cfg.Clock.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.workers[ev.id] != ev.w {
-		return // a stopped attempt's late word
+		return false // a stopped attempt's late word
 	}
+	hintEnded = ev.finished && ev.id.Kind == handoff.Hinted
 	switch {
 	case ev.estimate != nil:
 		h.sched.Estimate(ev.id, *ev.estimate)
@@ -354,6 +359,7 @@ func (h *handoffRunner) apply(ev workerEvent) {
 			h.dropCursor(ev.id)
 		}
 	}
+	return hintEnded
 }
 
 func (h *handoffRunner) saveCursor(id handoff.ID, sc savedCursor) {
@@ -405,12 +411,16 @@ func cmpErr(a, b error) error {
 func (h *handoffRunner) run(ctx context.Context, w *worker, st handoff.Start) {
 	id := st.ID
 	err := h.stream(ctx, w, id, st.Cursor)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
 	if err == nil && id.Kind == handoff.Ownership && h.complete != nil {
 		err = h.complete(ctx, Transfer{Partition: id.Partition, From: id.From, To: id.To})
 	}
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		// Stopped by the loop: say why (stalled, or canceled for a pause,
-		// a cancel, a completed move or shutdown).
+		// a cancel, shutdown). A commit that succeeded stays a success
+		// even if the new ring, arriving meanwhile, stopped the worker.
 		err = context.Cause(ctx)
 	}
 	h.send(ctx, workerEvent{w: w, id: id, finished: true, err: err})

@@ -1115,9 +1115,8 @@ func TestHandoffOperatorControl(t *testing.T) {
 
 // One wake makes a node deliver every hint it holds, without further
 // wakes or ticks, however many partitions they are under and however few
-// transfers run at once. Skipped until the loop is fixed (see the Skip).
+// transfers run at once.
 func TestHandoffOneWakeDeliversEveryHint(t *testing.T) {
-	t.Skip("bug: RunHandoff re-offers finished hinted transfers from its cached scan (handoff.go, hints is only refreshed on wake/tick/topology change); the lowest-numbered ones restart forever and starve the rest until the next scan")
 	c := newTestCluster(t, 5, func(cfg *Config) { cfg.Handoff.MaxConcurrent = 1 })
 	down := "n2"
 	c.stop(down)
@@ -1194,15 +1193,24 @@ func TestHandoffPauseResumeAtOnce(t *testing.T) {
 	locs := keysOf(c.ring, "ctl", 40, func(q int) bool { return q == p })
 	c.preload(ring.VNode{Partition: p, Node: from}, locs, func(i int) string { return fmt.Sprintf("v%d", i) })
 	recv := c.node(to)
-	var arrived, inflight, most atomic.Int32
+	var (
+		mu                      sync.Mutex
+		arrived, inflight, most int // batches at the receiver
+	)
+	batches := func(f func()) {
+		mu.Lock()
+		defer mu.Unlock()
+		f()
+	}
 	gate := make(chan struct{})
 	c.tr.Listen(to, func(ctx context.Context, method string, body []byte) ([]byte, error) {
 		if method == methodBatch {
-			arrived.Add(1)
-			n := inflight.Add(1)
-			defer inflight.Add(-1)
-			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-			}
+			batches(func() {
+				arrived++
+				inflight++
+				most = max(most, inflight)
+			})
+			defer batches(func() { inflight-- })
 			select {
 			case <-gate:
 			case <-ctx.Done():
@@ -1216,16 +1224,26 @@ func TestHandoffPauseResumeAtOnce(t *testing.T) {
 	sender := c.node(from)
 	plane.propose(moveOne(t, c.ring, p, to))
 	id := handoff.ID{Kind: handoff.Ownership, Partition: p, From: from, To: to}
-	waitFor(t, "the first batch", func() bool { return inflight.Load() == 1 }, nil)
+	waitFor(t, "the first batch", func() (ok bool) {
+		batches(func() { ok = inflight == 1 })
+		return ok
+	}, nil)
 	ctx := context.Background()
 	for _, a := range []handoff.Action{handoff.Pause, handoff.Resume} {
 		if err := sender.ControlTransfer(ctx, id, a); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The second attempt's batch is in; the first's has left.
-	waitFor(t, "the second attempt's batch", func() bool { return arrived.Load() == 2 && inflight.Load() == 1 }, nil)
-	most.Store(1)
+	// The second attempt's batch is in, the first's has left: from now on
+	// only one may be in flight.
+	waitFor(t, "the second attempt's batch", func() (ok bool) {
+		batches(func() {
+			if ok = arrived == 2 && inflight == 1; ok {
+				most = 1
+			}
+		})
+		return ok
+	}, nil)
 	for range 3 {
 		c.clock.Advance(sender.cfg.Handoff.MaxBackoff)
 		sender.WakeHandoff()
@@ -1236,7 +1254,9 @@ func TestHandoffPauseResumeAtOnce(t *testing.T) {
 	}
 	close(gate)
 	waitFor(t, "the move", func() bool { return plane.pendingCount() == 0 }, nil)
-	if m := most.Load(); m > 1 {
-		t.Fatalf("%d batches of one transfer in flight at once", m)
-	}
+	batches(func() {
+		if most > 1 {
+			t.Fatalf("%d batches of one transfer in flight at once", most)
+		}
+	})
 }
