@@ -35,10 +35,11 @@ type Config struct {
 }
 
 // DefaultConfig returns production defaults: two transfers at a time,
-// 4 MiB/s in 128 KiB batches, Cassandra's 3-hour hint window. The rate
-// is what kept foreground p99 within 2x of its idle value while a
-// partition moved on a 2-core test machine (at 8 MiB/s it was 3.7x, at
-// 32 MiB/s 2.8x); a cluster on bigger machines can raise --handoff-rate.
+// 4 MiB/s in 128 KiB batches, Cassandra's 3-hour hint window. At that
+// rate foreground p99 stayed within 1.5x of its idle value while a
+// partition moved on a shared 2-core machine (BenchmarkHandoffThroughput,
+// 3 runs); single runs there are too noisy to rank faster rates, so a
+// cluster on bigger machines should measure before raising --handoff-rate.
 func DefaultConfig() Config {
 	return Config{
 		MaxConcurrent:  2,
