@@ -441,6 +441,17 @@ func (h *handoffRunner) stream(ctx context.Context, w *worker, id handoff.ID, cu
 		return ctx.Err()
 	})
 	h.send(ctx, workerEvent{w: w, id: id, estimate: &left})
+	return h.deliver(ctx, p, id.To, cursor, id.Kind == handoff.Hinted, func(keys, bytes int, cursor []byte) {
+		h.send(ctx, workerEvent{w: w, id: id, progress: &batchProgress{keys: uint64(keys), bytes: uint64(bytes), cursor: cursor}})
+	})
+}
+
+// deliver streams partition p's objects after cursor to node to, in
+// batches the receiver merges and makes durable before it answers, at
+// the node's handoff rate. With hinted, each object delivered is deleted
+// here if it did not change meanwhile (what changed stays for the next
+// pass). onBatch hears of each acknowledged batch and the new cursor.
+func (h *handoffRunner) deliver(ctx context.Context, p int, to string, cursor []byte, hinted bool, onBatch func(keys, bytes int, cursor []byte)) error {
 	for {
 		batch, err := h.nextBatch(ctx, p, cursor)
 		if err != nil {
@@ -456,13 +467,11 @@ func (h *handoffRunner) stream(ctx context.Context, w *worker, id handoff.ID, cu
 		if err := h.throttle(ctx, size); err != nil {
 			return err
 		}
-		if err := h.n.sendBatch(ctx, ring.VNode{Partition: p, Node: id.To}, batch); err != nil {
+		if err := h.n.sendBatch(ctx, ring.VNode{Partition: p, Node: to}, batch); err != nil {
 			return err
 		}
 		cursor = batch[len(batch)-1].key
-		if id.Kind == handoff.Hinted {
-			// Delivered durably: drop what did not change meanwhile. What
-			// changed stays for the next pass.
+		if hinted {
 			for _, e := range batch {
 				if _, err := h.n.local.dropIfUnchanged(p, e.key, e.obj); err != nil {
 					return err
@@ -472,7 +481,7 @@ func (h *handoffRunner) stream(ctx context.Context, w *worker, id handoff.ID, cu
 		}
 		h.n.metrics.handoffObjects.Add(uint64(len(batch)))
 		h.n.metrics.handoffBytes.Add(uint64(size))
-		h.send(ctx, workerEvent{w: w, id: id, progress: &batchProgress{keys: uint64(len(batch)), bytes: uint64(size), cursor: cursor}})
+		onBatch(len(batch), size, cursor)
 	}
 }
 
@@ -528,7 +537,7 @@ func (h *handoffRunner) throttle(ctx context.Context, size int) error {
 	return nil
 }
 
-// ListTransfers returns this node's outgoing transfers.
+// localTransfers returns this node's outgoing transfers.
 func (n *Node) localTransfers() []handoff.Status {
 	n.handoff.mu.Lock()
 	defer n.handoff.mu.Unlock()

@@ -2,12 +2,10 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
-	"github.com/cairnkv/cairn/ring"
 )
 
 // A hint is implicit: an object this node stores under a partition it
@@ -19,13 +17,12 @@ import (
 // copy only once the owner holds it durably and only if it did not
 // change meanwhile.
 
-// hintBatch bounds the objects handed off between two durability points.
-const hintBatch = 512
-
 // HandOffHints makes one pass over the partitions this node holds data for
-// but does not own, handing each to its owner when the owner is up. It
-// returns how many objects it handed off. Errors stop the pass for that
-// partition only; the first one is returned after the pass.
+// but does not own, delivering each to its owner when the owner is up and
+// the partition is not moving, as the handoff loop does but at once and
+// without waiting out a drop grace. It returns how many objects it
+// delivered. Errors stop the pass for that partition only; the first one
+// is returned after the pass.
 func (n *Node) HandOffHints(ctx context.Context) (int, error) {
 	rt := n.routing.Load()
 	if rt == nil {
@@ -43,78 +40,18 @@ func (n *Node) HandOffHints(ctx context.Context) (int, error) {
 		if _, moving := rt.pending[p]; moving {
 			continue
 		}
-		k, err := n.handOffPartition(ctx, p, owner)
-		total += k
+		err := n.handoff.deliver(ctx, p, owner, nil, true, func(keys, _ int, _ []byte) { total += keys })
 		if err != nil && firstErr == nil {
-			firstErr = err
+			firstErr = fmt.Errorf("node: handoff of partition %d to %s: %w", p, owner, err)
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
 	if total > 0 {
-		n.metrics.hintsHandedOff.Add(uint64(total))
 		n.log.Info("hinted handoff delivered", "objects", total)
 	}
 	return total, firstErr
-}
-
-// handOffPartition delivers partition p's objects to owner in batches.
-func (n *Node) handOffPartition(ctx context.Context, p int, owner string) (int, error) {
-	dst := ring.VNode{Partition: p, Node: owner}
-	handed := 0
-	for {
-		type sent struct {
-			key []byte
-			obj *object.Object
-		}
-		var batch []sent
-		err := n.eng.Iterate(store.Partition(p), nil, func(key, value []byte) error {
-			obj, err := object.Decode(value)
-			if err != nil {
-				n.metrics.corruptReads.Add(1)
-				n.log.Error("corrupt hinted object not handed off", "partition", p, "err", err)
-				return nil
-			}
-			batch = append(batch, sent{append([]byte(nil), key...), obj})
-			if len(batch) == hintBatch {
-				return store.ErrStop
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, store.ErrStop) {
-			return handed, err
-		}
-		if len(batch) == 0 {
-			return handed, nil
-		}
-		for i, s := range batch {
-			// The last write of a batch waits for durability, which covers
-			// every earlier one: the owner's engine syncs in write order.
-			if _, err := n.replicas.PutReplica(ctx, dst, s.key, s.obj, i == len(batch)-1); err != nil {
-				return handed, fmt.Errorf("node: handoff of partition %d to %s: %w", p, owner, err)
-			}
-		}
-		kept := 0
-		for _, s := range batch {
-			// Compare-and-delete: a write that reached this copy after it
-			// was sent keeps it for the next pass.
-			ok, err := n.local.dropIfUnchanged(p, s.key, s.obj)
-			if err != nil {
-				return handed, err
-			}
-			if ok {
-				handed++
-			} else {
-				kept++
-			}
-		}
-		if kept == len(batch) {
-			// Everything changed under us: leave it for the next pass
-			// rather than spin.
-			return handed, nil
-		}
-	}
 }
 
 // dropIfUnchanged deletes key from vnode p if it still holds exactly obj.
