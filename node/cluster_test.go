@@ -75,10 +75,7 @@ func newTestCluster(t *testing.T, size int, mutate ...func(*Config)) *testCluste
 		t.Fatal(err)
 	}
 	c.ring = r
-	addrs := map[string]string{}
-	for _, id := range c.ids {
-		addrs[id] = id
-	}
+	addrs := c.addrs()
 	for _, id := range c.ids {
 		cfg := DefaultLocalConfig(id)
 		cfg.RingSize = testRingSize
@@ -112,6 +109,15 @@ func newTestCluster(t *testing.T, size int, mutate ...func(*Config)) *testCluste
 }
 
 func (c *testCluster) node(id string) *clusterNode { return c.nodes[id] }
+
+// addrs maps every node to its address on the transport: its id.
+func (c *testCluster) addrs() map[string]string {
+	a := map[string]string{}
+	for _, id := range c.ids {
+		a[id] = id
+	}
+	return a
+}
 
 // stop takes a node off the network, and every other node learns it is
 // down (gossip's verdict).
@@ -609,10 +615,7 @@ func TestClusterOwnershipTransfer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	addrs := map[string]string{}
-	for _, id := range c.ids {
-		addrs[id] = id
-	}
+	addrs := c.addrs()
 	setAll := func(top Topology) {
 		for _, n := range c.nodes {
 			if err := n.SetTopology(top); err != nil {
@@ -686,10 +689,7 @@ func TestClusterOwnershipTransfer(t *testing.T) {
 // node's clock, not before.
 func TestClusterTransferRetry(t *testing.T) {
 	c := newTestCluster(t, 5)
-	addrs := map[string]string{}
-	for _, id := range c.ids {
-		addrs[id] = id
-	}
+	addrs := c.addrs()
 	p := 0
 	from := c.ring.Owner(p)
 	to := c.ids[0]
@@ -829,10 +829,7 @@ func TestClusterTransferResumesFromSavedCursor(t *testing.T) {
 	n.handoff.saveCursor(id, savedCursor{Cursor: keys[24], Keys: 25, Bytes: 2500})
 	n.handoff.mu.Unlock()
 
-	addrs := map[string]string{}
-	for _, id := range c.ids {
-		addrs[id] = id
-	}
+	addrs := c.addrs()
 	if err := n.SetTopology(Topology{Ring: c.ring, Addrs: addrs, Pending: []Transfer{{Partition: p, From: from, To: to}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -177,14 +177,6 @@ func (c *testCluster) restartNode(id string, top Topology) *clusterNode {
 	return cn
 }
 
-func (c *testCluster) addrs() map[string]string {
-	a := map[string]string{}
-	for _, id := range c.ids {
-		a[id] = id
-	}
-	return a
-}
-
 // keysOf returns count locations of bucket whose partition under r
 // satisfies match (nil: any).
 func keysOf(r *ring.Ring, bucket string, count int, match func(p int) bool) []Location {
