@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/cairnkv/cairn/handoff"
 )
@@ -38,15 +39,7 @@ func (n *Node) ListTransfers(ctx context.Context) ([]handoff.Status, []string, e
 			list = append(list, theirs...)
 		}
 	}
-	slices.SortFunc(list, func(a, b handoff.Status) int {
-		if a.ID.String() < b.ID.String() {
-			return -1
-		}
-		if a.ID.String() > b.ID.String() {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(list, func(a, b handoff.Status) int { return strings.Compare(a.ID.String(), b.ID.String()) })
 	return list, unreachable, nil
 }
 
