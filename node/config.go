@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cairnkv/cairn/antientropy"
 	"github.com/cairnkv/cairn/clock"
 	"github.com/cairnkv/cairn/handoff"
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,11 @@ type Config struct {
 	// Handoff tunes hinted and ownership handoff: concurrency, rate,
 	// batches, stall timeout, retry backoff, hint window, drop grace.
 	Handoff handoff.Config
+	// AAE tunes active anti-entropy: tree shape, exchange schedule and
+	// concurrency, the rebuild period and rate, the window.
+	AAE antientropy.Config
+	// Seed seeds the node's randomness (schedule jitter); 0 draws one.
+	Seed uint64
 	// SyncPolicy is reported in stats (the engine enforces it).
 	SyncPolicy string
 
@@ -63,6 +69,7 @@ func DefaultConfig() Config {
 		ReplicaTimeout: 3 * time.Second,
 		ReapGrace:      3 * time.Second,
 		Handoff:        handoff.DefaultConfig(),
+		AAE:            antientropy.DefaultConfig(),
 		Clock:          clock.Real{},
 		Logger:         slog.Default(),
 	}
@@ -77,6 +84,7 @@ func DefaultLocalConfig(nodeID string) Config {
 	c.RequestTimeout = 5 * time.Second
 	c.ReplicaTimeout = 2 * time.Second
 	c.Handoff = handoff.DefaultLocalConfig()
+	c.AAE = antientropy.DefaultLocalConfig()
 	return c
 }
 
@@ -95,6 +103,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("node: config: replica timeout %v must be positive and at most the request timeout %v", c.ReplicaTimeout, c.RequestTimeout)
 	}
 	if err := c.Handoff.Validate(); err != nil {
+		return fmt.Errorf("node: config: %w", err)
+	}
+	if err := c.AAE.Validate(); err != nil {
 		return fmt.Errorf("node: config: %w", err)
 	}
 	switch {

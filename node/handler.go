@@ -46,6 +46,10 @@ func (n *Node) HandleRPC(ctx context.Context, method string, body []byte) ([]byt
 		return n.serveBatch(ctx, body)
 	case methodTransfers:
 		return n.serveTransfers(body)
+	case methodAAETree:
+		return n.serveAAETree(body)
+	case methodAAEKeys:
+		return n.serveAAEKeys(ctx, body)
 	}
 	return nil, fmt.Errorf("node: unknown method %q", method)
 }

@@ -571,7 +571,7 @@ func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
 	if a == handoff.Drop {
 		// The worker (if any) was told to stop; dropping under it is
 		// safe, as it only ever deletes what it delivered.
-		if err := n.eng.DropPartition(store.Partition(id.Partition)); err != nil {
+		if err := n.local.dropPartition(id.Partition); err != nil {
 			return fmt.Errorf("node: drop hints of partition %d: %w", id.Partition, err)
 		}
 		n.log.Warn("hints dropped by an operator", "transfer", id.String())

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/cairnkv/cairn/node/object"
-	"github.com/cairnkv/cairn/node/store"
 )
 
 // A hint is implicit: an object this node stores under a partition it
@@ -62,7 +61,7 @@ func (v *vnodes) dropIfUnchanged(p int, key []byte, obj *object.Object) (bool, e
 	if err != nil || cur == nil || !object.Equal(cur, obj) {
 		return false, err
 	}
-	if err := v.eng.Delete(store.Partition(p), key); err != nil {
+	if err := v.remove(p, key); err != nil {
 		return false, err
 	}
 	return true, nil

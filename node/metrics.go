@@ -24,6 +24,10 @@ type metrics struct {
 	hintsHandedOff                 atomic.Uint64
 	handoffObjects, handoffBytes   atomic.Uint64
 	handoffFailures                atomic.Uint64
+	aaeExchanges, aaeErrors        atomic.Uint64
+	aaeKeysCompared                atomic.Uint64
+	aaeKeysRepaired, aaeBytes      atomic.Uint64
+	aaeRebuilds                    atomic.Uint64
 	window                         *minuteWindow
 
 	mu       sync.Mutex
@@ -61,6 +65,12 @@ func newMetrics(cfg Config) *metrics {
 		"handoff_objects_total":        "Objects sent by hinted and ownership handoff.",
 		"handoff_bytes_total":          "Bytes sent by hinted and ownership handoff.",
 		"handoff_failures_total":       "Handoff attempts that failed or stalled (each is retried).",
+		"aae_exchanges_total":          "Anti-entropy exchanges this node started.",
+		"aae_exchange_errors_total":    "Anti-entropy exchanges that failed (peer down, disabled, timeout).",
+		"aae_keys_compared_total":      "Key index entries read by anti-entropy exchanges, both sides.",
+		"aae_keys_repaired_total":      "Keys anti-entropy found different between replicas and repaired.",
+		"aae_bytes_total":              "Bytes anti-entropy exchanges sent and received, repairs included.",
+		"aae_rebuilds_total":           "Vnode index verifications and tree rebuilds from data.",
 	} {
 		m.descs[name] = prometheus.NewDesc("cairn_node_"+name, help, nil, nil)
 	}
@@ -172,6 +182,12 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter("handoff_objects_total", m.handoffObjects.Load())
 	counter("handoff_bytes_total", m.handoffBytes.Load())
 	counter("handoff_failures_total", m.handoffFailures.Load())
+	counter("aae_exchanges_total", m.aaeExchanges.Load())
+	counter("aae_exchange_errors_total", m.aaeErrors.Load())
+	counter("aae_keys_compared_total", m.aaeKeysCompared.Load())
+	counter("aae_keys_repaired_total", m.aaeKeysRepaired.Load())
+	counter("aae_bytes_total", m.aaeBytes.Load())
+	counter("aae_rebuilds_total", m.aaeRebuilds.Load())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	summary := func(name string, h *hdrhistogram.Histogram, scale float64) {

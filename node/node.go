@@ -37,6 +37,7 @@ type Node struct {
 	readyOnce   sync.Once
 
 	handoff *handoffRunner
+	aae     *aae
 	down    downClock
 
 	reapMu  sync.Mutex
@@ -104,7 +105,7 @@ func newNode(cfg Config, eng store.Engine, md Metadata, tr rpc.Transport, live L
 		topoChanged: make(chan struct{}), reaping: map[string]bool{}, bg: newActivity(), reapers: newActivity(), ready: make(chan struct{})}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.metrics = newMetrics(cfg)
-	n.local = newVNodes(eng, n.log, &n.metrics.corruptReads)
+	n.local = newVNodes(eng, n.log, &n.metrics.corruptReads, newTrees(cfg.AAE.Segments), n.treeOf)
 	n.replicas = peers{n}
 	n.handoff = newHandoffRunner(n)
 	n.down.since = map[string]time.Time{}
@@ -115,6 +116,10 @@ func newNode(cfg Config, eng store.Engine, md Metadata, tr rpc.Transport, live L
 		}
 	}
 	n.md = md
+	n.aae = newAAE(n)
+	if err := n.aae.open(); err != nil {
+		return nil, err
+	}
 	if cfg.Registry != nil {
 		if err := cfg.Registry.Register(n.metrics); err != nil {
 			return nil, fmt.Errorf("node: register metrics: %w", err)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cairnkv/cairn/antientropy"
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
 	"github.com/cairnkv/cairn/ring"
@@ -25,12 +26,21 @@ type vnodes struct {
 	// set, so memory does not grow with the number of keys.
 	locks [256]sync.Mutex
 	seed  maphash.Seed
+
+	// trees are the vnodes' anti-entropy trees; treeOf says which tree a
+	// key belongs to (false: none, the key is not indexed).
+	trees  *trees
+	treeOf func(key []byte) (treeID, bool)
+	// writers is taken shared by every write to a vnode and exclusively
+	// while the vnode's trees are recomputed from its index; striped by
+	// partition.
+	writers [64]sync.RWMutex
 }
 
 var _ Replicas = (*vnodes)(nil)
 
-func newVNodes(eng store.Engine, log *slog.Logger, corrupt *atomic.Uint64) *vnodes {
-	return &vnodes{eng: eng, log: log, corrupt: corrupt, seed: maphash.MakeSeed()}
+func newVNodes(eng store.Engine, log *slog.Logger, corrupt *atomic.Uint64, ts *trees, treeOf func([]byte) (treeID, bool)) *vnodes {
+	return &vnodes{eng: eng, log: log, corrupt: corrupt, seed: maphash.MakeSeed(), trees: ts, treeOf: treeOf}
 }
 
 func (v *vnodes) lock(p int, key []byte) *sync.Mutex {
@@ -63,14 +73,53 @@ func (v *vnodes) load(p int, key []byte) (*object.Object, error) {
 	return obj, nil
 }
 
+// store writes obj under (p, key) and its anti-entropy index entry in one
+// atomic batch, then moves the key's tree by the entry's change. The
+// caller holds the key's lock, so the entry read here is the one replaced.
 func (v *vnodes) store(p int, key []byte, obj *object.Object) error {
 	raw, err := object.Encode(obj)
 	if err != nil {
 		return fmt.Errorf("node: vnode %d: encode: %w", p, err)
 	}
-	if err := v.eng.Put(store.Partition(p), key, raw); err != nil {
+	return v.write(p, key, raw, versionHash(key, obj))
+}
+
+// remove deletes (p, key) and its index entry; the caller holds the lock.
+func (v *vnodes) remove(p int, key []byte) error {
+	return v.write(p, key, nil, 0)
+}
+
+// write stores raw (nil: deletes the key) with index hash h (0: no entry).
+func (v *vnodes) write(p int, key, raw []byte, h uint64) error {
+	id, indexed := v.treeOf(key)
+	if !indexed {
+		var err error
+		if raw == nil {
+			err = v.eng.Delete(store.Partition(p), key)
+		} else {
+			err = v.eng.Put(store.Partition(p), key, raw)
+		}
+		if err != nil {
+			return fmt.Errorf("node: vnode %d: write: %w", p, err)
+		}
+		return nil
+	}
+	w := &v.writers[p%len(v.writers)]
+	w.RLock()
+	defer w.RUnlock()
+	seg := antientropy.SegmentOf(key, v.trees.segments)
+	old, err := v.indexEntry(p, id, seg, key)
+	if err != nil {
+		return err
+	}
+	ops := [2]store.Op{
+		{Partition: store.Partition(p), Key: key, Value: raw, Delete: raw == nil},
+		{Partition: indexPartition(p), Key: indexKey(id, seg, key), Value: encodeHash(h), Delete: h == 0},
+	}
+	if err := v.eng.Write(ops[:]); err != nil {
 		return fmt.Errorf("node: vnode %d: write: %w", p, err)
 	}
+	v.trees.update(p, id, seg, old, h)
 	return nil
 }
 
@@ -115,4 +164,28 @@ func (v *vnodes) modify(ctx context.Context, p int, key []byte, durable bool, f 
 		}
 	}
 	return next, nil
+}
+
+// dropPartition deletes vnode p's data, its index and its trees.
+func (v *vnodes) dropPartition(p int) error {
+	if err := v.eng.DropPartition(store.Partition(p)); err != nil {
+		return err
+	}
+	w := &v.writers[p%len(v.writers)]
+	w.Lock()
+	defer w.Unlock()
+	if err := v.eng.DropPartition(indexPartition(p)); err != nil {
+		return err
+	}
+	v.trees.drop(p)
+	return nil
+}
+
+// rebuildTrees recomputes vnode p's trees from its index, with writes to p
+// held off for the scan (short: index entries are small).
+func (v *vnodes) rebuildTrees(p int) error {
+	w := &v.writers[p%len(v.writers)]
+	w.Lock()
+	defer w.Unlock()
+	return v.trees.rebuild(v.eng, p)
 }

@@ -21,6 +21,8 @@ const (
 	methodHolds      = "kv.holds" // holdsReq -> holdsResp
 	methodBatch      = "kv.batch" // batchReq -> batchResp
 	methodTransfers  = "kv.xfers" // transfersReq -> transfersResp
+	methodAAETree    = "aae.tree" // aaeTreeReq -> aaeTreeResp
+	methodAAEKeys    = "aae.keys" // aaeKeysReq -> aaeKeysResp
 )
 
 // Handles reports whether method is one of the node's RPC methods, so a
@@ -28,7 +30,7 @@ const (
 // dispatch.
 func Handles(method string) bool {
 	switch method {
-	case methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames, methodHolds, methodBatch, methodTransfers:
+	case methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames, methodHolds, methodBatch, methodTransfers, methodAAETree, methodAAEKeys:
 		return true
 	}
 	return false

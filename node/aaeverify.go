@@ -1,0 +1,146 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/time/rate"
+
+	"github.com/cairnkv/cairn/antientropy"
+	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/store"
+)
+
+// verify checks vnode p's index against its data and fixes it, then
+// recomputes the vnode's trees from the index. It is the long-period
+// rebuild that catches what the write path cannot see: a value damaged on
+// disk (its entry is removed, so an exchange finds the key missing here
+// and fetches it from a replica), data or index entries lost or left
+// behind outside the node. It reads every object of the vnode once,
+// rate-limited, and holds each key's lock only while checking that key.
+// It returns the number of entries the vnode's index holds.
+func (a *aae) verify(ctx context.Context, p int) (int64, error) {
+	v := a.n.local
+	var lim *rate.Limiter
+	if bps := a.cfg.RebuildBytesPerSecond; bps > 0 {
+		lim = rate.NewLimiter(rate.Limit(bps), max(bps/10, 64<<10))
+	}
+	pace := func(n int) error {
+		for lim != nil && n > 0 {
+			step := min(n, lim.Burst())
+			if err := lim.WaitN(ctx, step); err != nil {
+				return err
+			}
+			n -= step
+		}
+		return ctx.Err()
+	}
+	fixed := 0
+	// Every stored object has the entry its version calls for.
+	err := v.eng.Iterate(store.Partition(p), nil, func(key, value []byte) error {
+		if err := pace(len(key) + len(value)); err != nil {
+			return err
+		}
+		f, err := v.verifyKey(p, key)
+		if f {
+			fixed++
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("node: verify vnode %d: %w", p, err)
+	}
+	// Every entry has its object.
+	err = v.eng.Iterate(indexPartition(p), nil, func(k, val []byte) error {
+		if err := pace(len(k) + len(val)); err != nil {
+			return err
+		}
+		f, err := v.verifyEntry(p, k)
+		if f {
+			fixed++
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("node: verify vnode %d: %w", p, err)
+	}
+	if err := v.rebuildTrees(p); err != nil {
+		return 0, err
+	}
+	if fixed > 0 {
+		a.n.log.Warn("anti-entropy verify fixed index entries", "partition", p, "entries", fixed)
+	}
+	return v.trees.keys(p), nil
+}
+
+// verifyKey makes key's entry match its stored object (none for a corrupt
+// one). It reports whether it changed anything.
+func (v *vnodes) verifyKey(p int, key []byte) (bool, error) {
+	id, indexed := v.treeOf(key)
+	if !indexed {
+		return false, nil
+	}
+	m := v.lock(p, key)
+	defer m.Unlock()
+	obj, err := v.load(p, key)
+	if err != nil && !errors.Is(err, object.ErrCorrupt) && !errors.Is(err, object.ErrVersion) {
+		return false, err
+	}
+	return v.setEntry(p, id, key, versionHash(key, obj))
+}
+
+// verifyEntry removes the index entry k when no object stands behind it
+// (the object is gone, or now belongs to another tree).
+func (v *vnodes) verifyEntry(p int, k []byte) (bool, error) {
+	id, seg, key, ok := parseIndexKey(k)
+	if !ok {
+		return true, v.eng.Delete(indexPartition(p), k)
+	}
+	key = append([]byte(nil), key...)
+	m := v.lock(p, key)
+	defer m.Unlock()
+	cur, indexed := v.treeOf(key)
+	if indexed && cur == id && seg == antientropy.SegmentOf(key, v.trees.segments) {
+		_, err := v.eng.Get(store.Partition(p), key)
+		if err == nil || !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+	}
+	w := &v.writers[p%len(v.writers)]
+	w.RLock()
+	defer w.RUnlock()
+	old, err := v.indexEntry(p, id, seg, key)
+	if err != nil {
+		return false, err
+	}
+	if err := v.eng.Delete(indexPartition(p), k); err != nil {
+		return false, err
+	}
+	v.trees.update(p, id, seg, old, 0)
+	return true, nil
+}
+
+// setEntry sets key's entry in tree id to h (0: removes it); the caller
+// holds the key's lock.
+func (v *vnodes) setEntry(p int, id treeID, key []byte, h uint64) (bool, error) {
+	w := &v.writers[p%len(v.writers)]
+	w.RLock()
+	defer w.RUnlock()
+	seg := antientropy.SegmentOf(key, v.trees.segments)
+	old, err := v.indexEntry(p, id, seg, key)
+	if err != nil || old == h {
+		return false, err
+	}
+	ik := indexKey(id, seg, key)
+	if h == 0 {
+		err = v.eng.Delete(indexPartition(p), ik)
+	} else {
+		err = v.eng.Put(indexPartition(p), ik, encodeHash(h))
+	}
+	if err != nil {
+		return false, fmt.Errorf("node: vnode %d: write aae index: %w", p, err)
+	}
+	v.trees.update(p, id, seg, old, h)
+	return true, nil
+}
