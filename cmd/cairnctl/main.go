@@ -1,12 +1,14 @@
 // Command cairnctl administers a cairn cluster through a node's admin
 // HTTP API (/admin/…): the Raft group, ring changes (stage, plan, commit,
 // as riak-admin cluster), the ring, partition transfers (list, pause,
-// resume, cancel), and bucket types.
+// resume, cancel), active anti-entropy (status, enable, disable, window),
+// and bucket types.
 //
 //	cairnctl --node 10.0.0.1:8098 cluster join n4
 //	cairnctl cluster plan
 //	cairnctl cluster commit
 //	cairnctl ring-status
+//	cairnctl aae-status
 //	cairnctl -o json ring
 //
 // --node (env CAIRN_NODE) names any node of the cluster; writes go through

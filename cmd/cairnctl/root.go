@@ -59,7 +59,9 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 			"Ring changes are staged, planned and committed, as with riak-admin:\n" +
 			"  cairnctl cluster join n4\n  cairnctl cluster plan\n  cairnctl cluster commit\n\n" +
 			"The partitions then move to their new owners; follow them with:\n" +
-			"  cairnctl ring-status\n  cairnctl transfers",
+			"  cairnctl ring-status\n  cairnctl transfers\n\n" +
+			"Each node's active anti-entropy is shown and steered with:\n" +
+			"  cairnctl aae-status\n  cairnctl aae disable --all",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -76,6 +78,8 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		newRingStatusCommand(a),
 		newTransfersCommand(a),
 		newTransferCommand(a),
+		newAAEStatusCommand(a),
+		newAAECommand(a),
 		newBucketTypeCommand(a),
 	)
 	return root

@@ -28,25 +28,40 @@ type endpoint func(w http.ResponseWriter, r *http.Request) (int, any, error)
 type api struct {
 	c   Cluster
 	t   Transfers // nil: the transfer endpoints answer 501
+	aae AAE       // nil: the anti-entropy endpoints answer 501
 	log *slog.Logger
+}
+
+// Services are what the admin API answers from besides the Cluster. Each
+// one may be nil: its endpoints then answer 501.
+type Services struct {
+	// Transfers answers /admin/transfers, /admin/transfer/{action} and
+	// /admin/ring-status.
+	Transfers Transfers
+	// AAE answers /admin/aae.
+	AAE AAE
 }
 
 // New returns the admin API's handler. It answers paths under /admin/ and
 // a JSON 404 for any other; mount it at "/admin/" or at the root. A nil
-// logger discards. The transfer endpoints answer 501: see
-// NewWithTransfers.
+// logger discards. The endpoints of Services answer 501: see
+// NewWithServices.
 func New(c Cluster, logger *slog.Logger) http.Handler {
-	return NewWithTransfers(c, nil, logger)
+	return NewWithServices(c, Services{}, logger)
 }
 
-// NewWithTransfers is New with the transfer endpoints (/admin/transfers,
-// /admin/transfer/{action}, /admin/ring-status) answered from t. With a
-// nil t they answer 501.
+// NewWithTransfers is NewWithServices with only Transfers.
 func NewWithTransfers(c Cluster, t Transfers, logger *slog.Logger) http.Handler {
+	return NewWithServices(c, Services{Transfers: t}, logger)
+}
+
+// NewWithServices is New with the endpoints of s's services answered
+// from them; those of a nil service answer 501.
+func NewWithServices(c Cluster, s Services, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &api{c: c, t: t, log: logger}
+	a := &api{c: c, t: s.Transfers, aae: s.AAE, log: logger}
 	mux := http.NewServeMux()
 	for path, methods := range map[string]map[string]endpoint{
 		"/admin/raft":                  {http.MethodGet: a.raftStatus},
@@ -64,6 +79,7 @@ func NewWithTransfers(c Cluster, t Transfers, logger *slog.Logger) http.Handler 
 		"/admin/transfers":             {http.MethodGet: a.transfers},
 		"/admin/transfer/{action}":     {http.MethodPost: a.controlTransfer},
 		"/admin/ring-status":           {http.MethodGet: a.ringStatus},
+		"/admin/aae":                   {http.MethodGet: a.aaeStatus, http.MethodPost: a.controlAAE},
 	} {
 		mux.Handle(path, a.resource(methods))
 	}

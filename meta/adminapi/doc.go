@@ -25,9 +25,14 @@
 //	                                    pause, resume or cancel → 204
 //	GET   /admin/ring-status            RingStatus: each partition's owner, next owner, transfer
 //	                                    and what its move waits on
+//	GET   /admin/aae                    antientropy.Status of this node
+//	POST  /admin/aae                    antientropy.Control {"enabled":false}, {"window":"02:00-06:00"}
+//	                                    (at least one field) → the new antientropy.Status
 //
-// GET paths answer HEAD too. The transfer endpoints (the last three) need
-// a Transfers (NewWithTransfers); without one they answer 501.
+// GET paths answer HEAD too. The transfer endpoints need a Transfers and
+// the anti-entropy endpoints an AAE (NewWithServices); without one they
+// answer 501. Anti-entropy is per node: /admin/aae answers for the node
+// that serves it.
 //
 // # Invariants
 //
@@ -47,14 +52,16 @@
 //	204  peer removed, change staged, staged changes cleared
 //	400  malformed JSON, unknown field; node.ErrBadProps, node.ErrBadRequest,
 //	     meta.ErrBadChange, meta.ErrBadCommand, handoff.ErrBadID,
-//	     handoff.ErrBadAction
+//	     handoff.ErrBadAction, antientropy.ErrBadWindow; an empty
+//	     anti-entropy control
 //	404  unknown path; meta.ErrUnknownMember, node.ErrUnknownBucketType,
 //	     meta.ErrNoRing, node.ErrNotFound, handoff.ErrNoTransfer
 //	405  method not allowed on the path (with an Allow header)
 //	409  meta.ErrTypeExists, meta.ErrStaleEpoch, meta.ErrNothingStaged,
 //	     node.ErrConflict
 //	413  body larger than MaxBodySize
-//	501  a transfer endpoint of an API without Transfers
+//	501  a transfer endpoint of an API without Transfers, an anti-entropy
+//	     endpoint of an API without AAE
 //	503  node.ErrUnavailable (meta.ErrNoQuorum and meta.ErrNotLeader wrap
 //	     it), node.ErrClosed, a context deadline or cancellation
 //	500  anything else (logged)
@@ -62,9 +69,11 @@
 // # Usage
 //
 //	mux := http.NewServeMux()
-//	mux.Handle("/admin/", adminapi.NewWithTransfers(group, transfers, logger))
+//	mux.Handle("/admin/", adminapi.NewWithServices(group,
+//		adminapi.Services{Transfers: transfers, AAE: aae}, logger))
 //
 // Tests serve New(NewFake()), an in-memory Cluster whose state they preset
 // and which can fail its next call (Fake.FailNext); the Fake is a
-// Transfers too: NewWithTransfers(f, f, nil).
+// Transfers and an AAE too: NewWithServices(f, Services{Transfers: f,
+// AAE: f}, nil).
 package adminapi

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/cairnkv/cairn/antientropy"
 	"github.com/cairnkv/cairn/handoff"
 	"github.com/cairnkv/cairn/meta"
 	"github.com/cairnkv/cairn/node"
@@ -37,7 +38,8 @@ func statusFor(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, node.ErrBadProps), errors.Is(err, node.ErrBadRequest),
 		errors.Is(err, meta.ErrBadChange), errors.Is(err, meta.ErrBadCommand),
-		errors.Is(err, handoff.ErrBadID), errors.Is(err, handoff.ErrBadAction):
+		errors.Is(err, handoff.ErrBadID), errors.Is(err, handoff.ErrBadAction),
+		errors.Is(err, antientropy.ErrBadWindow):
 		return http.StatusBadRequest
 	case errors.Is(err, meta.ErrUnknownMember), errors.Is(err, node.ErrUnknownBucketType),
 		errors.Is(err, meta.ErrNoRing), errors.Is(err, node.ErrNotFound),

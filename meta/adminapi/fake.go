@@ -10,17 +10,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairnkv/cairn/antientropy"
 	"github.com/cairnkv/cairn/handoff"
 	"github.com/cairnkv/cairn/meta"
 	"github.com/cairnkv/cairn/node"
 )
 
-// Fake is an in-memory Cluster and Transfers for tests of the API and of
-// its clients. It checks staged changes and bucket props about as the
+// Fake is an in-memory Cluster, Transfers and AAE for tests of the API
+// and of its clients. It checks staged changes and bucket props about as the
 // Raft group does, but plans nothing: Plan and Commit return PlanResult,
 // or a plan that moves no partition. Its transfers are TransferStatuses,
 // which ControlTransfer changes as a node's scheduler would, without a
-// clock (Since stays as it was).
+// clock (Since stays as it was). Its anti-entropy is AntiEntropy, whose
+// Enabled and Window ControlAAE sets.
 //
 // Preset the exported fields before the fake is shared; read them once
 // the calls that change them have returned (an HTTP round trip orders
@@ -42,6 +44,9 @@ type Fake struct {
 	// did not answer.
 	TransferStatuses []handoff.Status
 	Unreachable      []string
+	// AntiEntropy is what AAEStatus returns (as the API answers it once
+	// sorted) and ControlAAE changes.
+	AntiEntropy antientropy.Status
 	// Calls names every method called, in order ("Stage", "Commit" …).
 	Calls []string
 
@@ -51,14 +56,18 @@ type Fake struct {
 var (
 	_ Cluster   = (*Fake)(nil)
 	_ Transfers = (*Fake)(nil)
+	_ AAE       = (*Fake)(nil)
 )
 
 // NewFake returns a Fake with only the default bucket type, active, no
-// members and no ring.
+// members, no ring, and anti-entropy enabled at any time on no partition.
 func NewFake() *Fake {
-	return &Fake{BucketTypes: map[string]meta.BucketType{
-		"default": {Name: "default", Props: node.DefaultProps(), Active: true},
-	}}
+	return &Fake{
+		BucketTypes: map[string]meta.BucketType{
+			"default": {Name: "default", Props: node.DefaultProps(), Active: true},
+		},
+		AntiEntropy: antientropy.Status{Enabled: true, Window: "always"},
+	}
 }
 
 // FailNext makes the next call, whatever the method, return err and
@@ -436,6 +445,45 @@ func (f *Fake) ControlTransfer(ctx context.Context, id handoff.ID, action handof
 	f.TransferStatuses = slices.Clone(f.TransferStatuses)
 	f.TransferStatuses[i] = s
 	return nil
+}
+
+func (f *Fake) AAEStatus(ctx context.Context) (antientropy.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin("AAEStatus"); err != nil {
+		return antientropy.Status{}, err
+	}
+	return cloneAAE(f.AntiEntropy), nil
+}
+
+// ControlAAE sets AntiEntropy's Enabled and Window from c's non-nil
+// fields; the window as antientropy.ParseWindow reads it, spelt as
+// Window.String does.
+func (f *Fake) ControlAAE(ctx context.Context, c antientropy.Control) (antientropy.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin("ControlAAE"); err != nil {
+		return antientropy.Status{}, err
+	}
+	if c.Window != nil {
+		w, err := antientropy.ParseWindow(*c.Window)
+		if err != nil {
+			return antientropy.Status{}, err
+		}
+		f.AntiEntropy.Window = w.String()
+	}
+	if c.Enabled != nil {
+		f.AntiEntropy.Enabled = *c.Enabled
+	}
+	return cloneAAE(f.AntiEntropy), nil
+}
+
+func cloneAAE(st antientropy.Status) antientropy.Status {
+	st.Partitions = slices.Clone(st.Partitions)
+	for i := range st.Partitions {
+		st.Partitions[i].Exchanges = slices.Clone(st.Partitions[i].Exchanges)
+	}
+	return st
 }
 
 func mergeProps(p node.Props, raw []byte) (node.Props, error) {
