@@ -76,6 +76,7 @@ func (l *clusterLoops) start(ctx context.Context) {
 	for _, f := range []func(context.Context){l.followRing, l.followGossip, l.wakeHandoff, l.advertiseEpoch} {
 		l.wg.Go(func() { f(ctx) })
 	}
+	l.wg.Go(func() { l.n.RunAAE(ctx) })
 	l.wg.Go(func() {
 		l.n.RunHandoff(ctx, l.cfg.HandoffInterval, func(ctx context.Context, t node.Transfer) error {
 			err := l.g.CompleteTransfer(ctx, t.Partition, t.From, t.To)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cairnkv/cairn/antientropy"
 	"github.com/cairnkv/cairn/gossip"
 	"github.com/cairnkv/cairn/handoff"
 	"github.com/cairnkv/cairn/node"
@@ -46,6 +47,14 @@ type Config struct {
 	HandoffConcurrency int
 	HandoffRate        int64 // bytes per second, 0 unlimited
 	HintWindow         time.Duration
+	// Active anti-entropy.
+	AAE                bool
+	AAEInterval        time.Duration
+	AAEConcurrency     int
+	AAEWindow          string
+	AAESegments        int
+	AAERebuildInterval time.Duration
+	AAERebuildRate     int
 	// ReadyTimeout bounds how long start-up waits for the ring before it
 	// announces the HTTP address anyway.
 	ReadyTimeout time.Duration
@@ -77,6 +86,13 @@ func DefaultConfig() Config {
 		HandoffConcurrency: handoff.DefaultConfig().MaxConcurrent,
 		HandoffRate:        handoff.DefaultConfig().BytesPerSecond,
 		HintWindow:         handoff.DefaultConfig().HintWindow,
+		AAE:                antientropy.DefaultConfig().Enabled,
+		AAEInterval:        antientropy.DefaultConfig().ExchangeInterval,
+		AAEConcurrency:     antientropy.DefaultConfig().MaxConcurrent,
+		AAEWindow:          antientropy.DefaultConfig().Window.String(),
+		AAESegments:        antientropy.DefaultConfig().Segments,
+		AAERebuildInterval: antientropy.DefaultConfig().RebuildInterval,
+		AAERebuildRate:     antientropy.DefaultConfig().RebuildBytesPerSecond,
 		ReadyTimeout:       30 * time.Second,
 	}
 }
@@ -105,6 +121,9 @@ func (c Config) Validate() error {
 	}
 	if c.HandoffInterval <= 0 {
 		return errors.New("--handoff-interval must be positive")
+	}
+	if _, err := antientropy.ParseWindow(c.AAEWindow); err != nil {
+		return fmt.Errorf("--aae-window: %w", err)
 	}
 	if c.Bootstrap && c.Join != "" {
 		return errors.New("--bootstrap and --join are exclusive: bootstrap the first node, join the others to it")

@@ -75,6 +75,13 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&cfg.HandoffConcurrency, "handoff-concurrency", cfg.HandoffConcurrency, "partition transfers (hinted and ownership) this node sends at once")
 	fs.Int64Var(&cfg.HandoffRate, "handoff-rate", cfg.HandoffRate, "bytes per second this node sends for handoff, all transfers together (0: unlimited)")
 	fs.DurationVar(&cfg.HintWindow, "hint-window", cfg.HintWindow, "a node down longer than this stops getting hints (fallback writes); anti-entropy repairs it (0: no window)")
+	fs.BoolVar(&cfg.AAE, "aae", cfg.AAE, "run active anti-entropy (an operator can also turn it off and on at run time: cairnctl aae disable|enable)")
+	fs.DurationVar(&cfg.AAEInterval, "aae-interval", cfg.AAEInterval, "how often each pair of replicas compares its hash trees (jittered by a third)")
+	fs.IntVar(&cfg.AAEConcurrency, "aae-concurrency", cfg.AAEConcurrency, "anti-entropy exchanges this node runs at once")
+	fs.StringVar(&cfg.AAEWindow, "aae-window", cfg.AAEWindow, "daily UTC window exchanges may start in: always or HH:MM-HH:MM (a saved cairnctl aae window wins)")
+	fs.IntVar(&cfg.AAESegments, "aae-segments", cfg.AAESegments, "leaf segments per hash tree, a power of two; the same on every node (changing it rebuilds the index from the data)")
+	fs.DurationVar(&cfg.AAERebuildInterval, "aae-rebuild-interval", cfg.AAERebuildInterval, "how often each vnode's index is verified against its data and its trees rebuilt")
+	fs.IntVar(&cfg.AAERebuildRate, "aae-rebuild-rate", cfg.AAERebuildRate, "bytes per second the verify scan reads (0: unlimited)")
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "CAIRN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cairnkv/cairn/antientropy"
 	"github.com/cairnkv/cairn/clock"
 	"github.com/cairnkv/cairn/gossip"
 	"github.com/cairnkv/cairn/meta/adminapi"
@@ -64,6 +65,15 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	nc.Handoff.MaxConcurrent = cfg.HandoffConcurrency
 	nc.Handoff.BytesPerSecond = cfg.HandoffRate
 	nc.Handoff.HintWindow = cfg.HintWindow
+	nc.AAE.Enabled = cfg.AAE
+	nc.AAE.ExchangeInterval = cfg.AAEInterval
+	nc.AAE.ExchangeJitter = cfg.AAEInterval / 3
+	nc.AAE.MaxConcurrent = cfg.AAEConcurrency
+	nc.AAE.Window, _ = antientropy.ParseWindow(cfg.AAEWindow) // validated
+	nc.AAE.Segments = cfg.AAESegments
+	nc.AAE.RebuildInterval = cfg.AAERebuildInterval
+	nc.AAE.RebuildJitter = cfg.AAERebuildInterval / 7
+	nc.AAE.RebuildBytesPerSecond = cfg.AAERebuildRate
 	nc.SyncPolicy = sc.Sync.String()
 	nc.Clock = clock.Real{}
 	nc.Logger = base
@@ -149,7 +159,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/admin/", adminapi.NewWithTransfers(g, n, logger))
+	mux.Handle("/admin/", adminapi.NewWithServices(g, adminapi.Services{Transfers: n, AAE: n}, logger))
 	mux.Handle("/", api)
 
 	srv := &http.Server{
