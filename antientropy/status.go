@@ -15,11 +15,13 @@ type Status struct {
 	Now     time.Time `json:"now"`
 	Running int       `json:"running"`
 	// Totals since the node started.
-	Exchanges    uint64            `json:"exchanges"`
-	KeysCompared uint64            `json:"keys_compared"`
-	KeysRepaired uint64            `json:"keys_repaired"`
-	Bytes        uint64            `json:"bytes"`
-	Partitions   []PartitionStatus `json:"partitions"`
+	Exchanges    uint64 `json:"exchanges"`
+	KeysCompared uint64 `json:"keys_compared"`
+	KeysRepaired uint64 `json:"keys_repaired"`
+	Bytes        uint64 `json:"bytes"`
+	// TreeBytes is the memory the node's hash trees take.
+	TreeBytes  int64             `json:"tree_bytes"`
+	Partitions []PartitionStatus `json:"partitions"`
 }
 
 // PartitionStatus is one local vnode's anti-entropy state.
