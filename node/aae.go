@@ -29,7 +29,6 @@ type aae struct {
 	// their data since a start that found no index of this format.
 	unbuilt map[int]bool
 	wake    chan struct{}
-
 }
 
 // Keys in localPartition.
