@@ -46,7 +46,11 @@ cluster-down:
 bench-cluster:
 	$(GO) test -run '^$$' -bench BenchmarkCluster3 -benchtime 1x ./cmd/cairn/
 
-.PHONY: cluster-up cluster-down bench-cluster
+## bench-aae: anti-entropy on 1M keys: mixed throughput with it on and off, time to repair 1,000 keys, tree memory
+bench-aae:
+	$(GO) test -run '^$$' -bench BenchmarkAAE -benchtime 1x -timeout 60m ./cmd/cairn/
+
+.PHONY: cluster-up cluster-down bench-cluster bench-aae
 
 clean:
 	rm -rf $(BIN)

@@ -61,7 +61,7 @@ func (v *vnodes) dropIfUnchanged(p int, key []byte, obj *object.Object) (bool, e
 	if err != nil || cur == nil || !object.Equal(cur, obj) {
 		return false, err
 	}
-	if err := v.remove(p, key); err != nil {
+	if err := v.remove(p, key, cur); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -73,24 +73,37 @@ func (v *vnodes) load(p int, key []byte) (*object.Object, error) {
 	return obj, nil
 }
 
-// store writes obj under (p, key) and its anti-entropy index entry in one
-// atomic batch, then moves the key's tree by the entry's change. The
-// caller holds the key's lock, so the entry read here is the one replaced.
-func (v *vnodes) store(p int, key []byte, obj *object.Object) error {
+// store writes obj under (p, key) in place of cur, and its anti-entropy
+// index entry, in one atomic batch, then moves the key's tree by the
+// entry's change. The caller holds the key's lock. The entry replaced is
+// the one cur's version calls for, which saves reading it on every write;
+// only when cur could not be read (corrupt) is the entry itself read. An
+// entry that was wrong all the same leaves the tree off by its error until
+// the vnode's next verify, which recomputes the trees from the index.
+func (v *vnodes) store(p int, key []byte, cur *object.Object, curUnreadable bool, obj *object.Object) error {
 	raw, err := object.Encode(obj)
 	if err != nil {
 		return fmt.Errorf("node: vnode %d: encode: %w", p, err)
 	}
-	return v.write(p, key, raw, versionHash(key, obj))
+	old := oldHash{h: versionHash(key, cur), known: !curUnreadable}
+	return v.write(p, key, raw, old, versionHash(key, obj))
 }
 
-// remove deletes (p, key) and its index entry; the caller holds the lock.
-func (v *vnodes) remove(p int, key []byte) error {
-	return v.write(p, key, nil, 0)
+// remove deletes (p, key), which holds cur, and its index entry; the
+// caller holds the lock.
+func (v *vnodes) remove(p int, key []byte, cur *object.Object) error {
+	return v.write(p, key, nil, oldHash{h: versionHash(key, cur), known: true}, 0)
+}
+
+// oldHash is the hash a key's index entry holds before a write, when the
+// writer knows it.
+type oldHash struct {
+	h     uint64
+	known bool
 }
 
 // write stores raw (nil: deletes the key) with index hash h (0: no entry).
-func (v *vnodes) write(p int, key, raw []byte, h uint64) error {
+func (v *vnodes) write(p int, key, raw []byte, prev oldHash, h uint64) error {
 	id, indexed := v.treeOf(key)
 	if !indexed {
 		var err error
@@ -108,9 +121,12 @@ func (v *vnodes) write(p int, key, raw []byte, h uint64) error {
 	w.RLock()
 	defer w.RUnlock()
 	seg := antientropy.SegmentOf(key, v.trees.segments)
-	old, err := v.indexEntry(p, id, seg, key)
-	if err != nil {
-		return err
+	old := prev.h
+	if !prev.known {
+		var err error
+		if old, err = v.indexEntry(p, id, seg, key); err != nil {
+			return err
+		}
 	}
 	ops := [2]store.Op{
 		{Partition: store.Partition(p), Key: key, Value: raw, Delete: raw == nil},
@@ -150,7 +166,7 @@ func (v *vnodes) modify(ctx context.Context, p int, key []byte, durable bool, f 
 	}
 	next := f(cur)
 	if cur == nil || !object.Equal(cur, next) {
-		err = v.store(p, key, next)
+		err = v.store(p, key, cur, err != nil, next)
 	}
 	// The write happens under the lock; waiting for durability does not, so
 	// concurrent writers share one group commit.
