@@ -71,10 +71,16 @@ func (a *aae) open() error {
 	now := a.n.cfg.Clock.Now()
 	format, err := eng.Get(localPartition, []byte(aaeFormatKey))
 	current := err == nil && len(format) == 4 && int(binary.BigEndian.Uint32(format)) == a.cfg.Segments
+	// Without a marker there is no index, or only the part a first verify
+	// wrote before a restart; with another segment count, every entry is
+	// in the wrong segment.
+	stale := err == nil && !current
 	for p := range a.n.cfg.RingSize {
 		if !current {
-			if err := eng.DropPartition(indexPartition(p)); err != nil {
-				return fmt.Errorf("node: reset aae index of vnode %d: %w", p, err)
+			if stale {
+				if err := eng.DropPartition(indexPartition(p)); err != nil {
+					return fmt.Errorf("node: reset aae index of vnode %d: %w", p, err)
+				}
 			}
 			// Due at once: verified against its data before it exchanges.
 			a.unbuilt[p] = true

@@ -219,13 +219,16 @@ func FuzzHandleRPC(f *testing.F) {
 		&getReplicaReq{Partition: 1, Key: Location{Type: "default", Bucket: "b", Key: "k"}.Bytes()},
 		&putReplicaReq{Partition: 2, Key: Location{Type: "default", Bucket: "b", Key: "k"}.Bytes(), Object: mustEncode(f, liveObject())},
 		&coordPutReq{Type: "default", Bucket: "b", Key: "k", N: 3, W: 1, Content: object.Content{Value: []byte("x")}},
+		&aaeTreeReq{Partition: 1, Q: 0, N: 3, Segments: 1024, Level: levelSegments, Branches: []int{0, 31}},
+		&aaeKeysReq{Partition: 1, Q: 0, N: 3, Segments: 1024, Segs: []int{0, 5, 1023}},
 	} {
 		b, _ := encodeMsg(m)
-		for i := range 4 {
+		for i := range 10 {
 			f.Add(uint8(i), b)
 		}
 	}
-	methods := []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames, methodHolds}
+	methods := []string{methodGetReplica, methodPutReplica, methodReap, methodCoordPut, methodNames, methodHolds,
+		methodBatch, methodTransfers, methodAAETree, methodAAEKeys}
 	f.Fuzz(func(t *testing.T, m uint8, body []byte) {
 		c := fuzzCluster(t)
 		_, _ = c.node("n1").HandleRPC(context.Background(), methods[int(m)%len(methods)], body)

@@ -61,12 +61,29 @@ func (c *procCluster) stopNode(i int) {
 
 // writeMissing stops node 3, writes count keys with w=2 through the others
 // and starts node 3 again: it then lacks those keys, and nothing but
-// anti-entropy will give them to it, as long as nobody reads them. The
-// keys are picked with a replica on each of the three nodes: a 3-node
-// ring of 64 partitions has a few preference lists that hold a node
-// twice, and those would send a copy to a fallback as a hint instead. It
-// returns the keys.
-func (c *procCluster) writeMissing(count int, prefix string) []string {
+// anti-entropy will give them to it, as long as nobody reads them. It
+// returns the keys and when node 3 was started again.
+func (c *procCluster) writeMissing(count int, prefix string) ([]string, time.Time) {
+	c.tb.Helper()
+	keys := c.spreadKeys(count, prefix)
+	c.stopNode(2)
+	for i, key := range keys {
+		code, body, err := put(c.hc, keyURL(c.nodes[i%2], "aae", key, "?w=2"), "v")
+		if err != nil || code != http.StatusNoContent {
+			c.tb.Fatalf("put %s with node 3 down: %d %s %v", key, code, body, err)
+		}
+	}
+	started := time.Now()
+	c.restart(2)
+	return keys, started
+}
+
+// spreadKeys picks count keys of bucket "aae" with a replica on each of
+// the three nodes: a 3-node ring of 64 partitions has a few preference
+// lists that hold a node twice, and a write to those with a node down
+// sends a copy to a fallback as a hint, which is not what these tests
+// are about.
+func (c *procCluster) spreadKeys(count int, prefix string) []string {
 	c.tb.Helper()
 	r := c.ring(c.nodes[0])
 	var keys []string
@@ -81,14 +98,6 @@ func (c *procCluster) writeMissing(count int, prefix string) []string {
 			keys = append(keys, key)
 		}
 	}
-	c.stopNode(2)
-	for i, key := range keys {
-		code, body, err := put(c.hc, keyURL(c.nodes[i%2], "aae", key, "?w=2"), "v")
-		if err != nil || code != http.StatusNoContent {
-			c.tb.Fatalf("put %s with node 3 down: %d %s %v", key, code, body, err)
-		}
-	}
-	c.restart(2)
 	return keys
 }
 
@@ -119,7 +128,7 @@ func TestProcessAAERepairsARestartedNode(t *testing.T) {
 		t.Skip("starts a cluster of three cairn processes")
 	}
 	c := startProcCluster(t, 3, "--aae-interval", "300ms")
-	keys := c.writeMissing(200, "missed-")
+	keys, _ := c.writeMissing(200, "missed-")
 	c.eventually(90*time.Second, "anti-entropy repairs node 3", func() (bool, string) {
 		n, err := c.keysRepaired()
 		if err != nil {
