@@ -72,7 +72,7 @@ func TestAAEStatusEmpty(t *testing.T) {
 	f := NewFake()
 	r := do(t, serveAAE(f), "GET", "/admin/aae", "")
 	want := `{"node":"","enabled":true,"window":"always","now":"0001-01-01T00:00:00Z","running":0,` +
-		`"exchanges":0,"keys_compared":0,"keys_repaired":0,"bytes":0,"partitions":[]}` + "\n"
+		`"exchanges":0,"keys_compared":0,"keys_repaired":0,"bytes":0,"tree_bytes":0,"partitions":[]}` + "\n"
 	if r.status != http.StatusOK || string(r.body) != want {
 		t.Errorf("status %d, body %s; want 200 %s", r.status, r.body, want)
 	}
