@@ -163,16 +163,5 @@ func BenchmarkAAE(b *testing.B) {
 
 // keysCompared sums the key entries every running node's exchanges read.
 func (c *procCluster) keysCompared() (uint64, error) {
-	var total uint64
-	for _, nd := range c.nodes {
-		if !nd.alive() {
-			continue
-		}
-		st, err := c.aaeStatus(nd)
-		if err != nil {
-			return 0, err
-		}
-		total += st.KeysCompared
-	}
-	return total, nil
+	return c.aaeTotal(func(st *antientropy.Status) uint64 { return st.KeysCompared })
 }

@@ -29,8 +29,8 @@ func (c *procCluster) aaeStatus(nd *child) (*antientropy.Status, error) {
 	return &st, nil
 }
 
-// keysRepaired sums the keys every running node's exchanges repaired.
-func (c *procCluster) keysRepaired() (uint64, error) {
+// aaeTotal sums one anti-entropy counter over every running node.
+func (c *procCluster) aaeTotal(field func(*antientropy.Status) uint64) (uint64, error) {
 	var total uint64
 	for _, nd := range c.nodes {
 		if !nd.alive() {
@@ -40,9 +40,14 @@ func (c *procCluster) keysRepaired() (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		total += st.KeysRepaired
+		total += field(st)
 	}
 	return total, nil
+}
+
+// keysRepaired sums the keys every running node's exchanges repaired.
+func (c *procCluster) keysRepaired() (uint64, error) {
+	return c.aaeTotal(func(st *antientropy.Status) uint64 { return st.KeysRepaired })
 }
 
 // stopNode stops node i with SIGTERM and waits for it to exit.
