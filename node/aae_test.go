@@ -276,6 +276,7 @@ func TestAAEExchangeCostFollowsDivergence(t *testing.T) {
 	if msgs := c.tr.Stats().Delivered - before.Delivered; msgs != 2 || r.Bytes > 64 {
 		t.Fatalf("identical vnodes: %d messages, %d bytes; want the root comparison only", msgs, r.Bytes)
 	}
+	t.Logf("identical vnodes of %d keys: one round trip, %d bytes", stored, r.Bytes)
 	// 10 keys differ: 4 missing here, 3 missing there, 3 with a newer
 	// write there.
 	for i, l := range locs[:differing] {
