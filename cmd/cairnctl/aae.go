@@ -17,6 +17,7 @@ import (
 func newAAECommand(a *app) *cobra.Command {
 	on, off := true, false
 	cmd := group("aae", "Enable or disable active anti-entropy, or set when it runs",
+		"  cairnctl aae disable --all\n  cairnctl --node 10.0.0.2:8098 aae window 01:00-05:00\n  cairnctl aae enable --all",
 		aaeControlCommand(a, "enable", cobra.NoArgs, "Let a node start anti-entropy exchanges (within its window)",
 			"Enable active anti-entropy on the node: it starts exchanges again, within its window.",
 			func([]string) (antientropy.Control, error) { return antientropy.Control{Enabled: &on}, nil }),
@@ -38,7 +39,6 @@ func newAAECommand(a *app) *cobra.Command {
 	cmd.Long = "Enable or disable active anti-entropy, or set the window it runs in. Each node runs its own and\n" +
 		"keeps these settings across restarts: a command changes the node --node names, or every member\n" +
 		"of the cluster with --all. See 'cairnctl aae-status'."
-	cmd.Example = "  cairnctl aae disable --all\n  cairnctl --node 10.0.0.2:8098 aae window 01:00-05:00\n  cairnctl aae enable --all"
 	return cmd
 }
 

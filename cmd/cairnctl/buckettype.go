@@ -16,11 +16,16 @@ import (
 
 func newBucketTypeCommand(a *app) *cobra.Command {
 	return group("bucket-type", "Create, activate, update and inspect bucket types",
+		"  cairnctl bucket-type create maps '{\"props\":{\"n_val\":5}}'\n  cairnctl bucket-type activate maps\n  cairnctl bucket-type list",
 		&cobra.Command{
 			Use:   "create NAME [JSON]",
 			Short: "Create a bucket type (inactive until activated)",
 			Long: "Create a bucket type with the default properties and those in JSON, either\n" +
 				`'{"props":{"n_val":5}}' as riak-admin takes it or just '{"n_val":5}'; "-" reads it from stdin.`,
+			Example: "  cairnctl bucket-type create maps '{\"props\":{\"n_val\":5}}'\n" +
+				"  cairnctl bucket-type create sc '{\"consistent\":true}'\n" +
+				"  cairnctl bucket-type create plain\n" +
+				"  echo '{\"allow_mult\":false}' | cairnctl bucket-type create lww -",
 			Args: cobra.RangeArgs(1, 2),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				var req adminapi.TypeRequest
@@ -44,9 +49,10 @@ func newBucketTypeCommand(a *app) *cobra.Command {
 			},
 		},
 		&cobra.Command{
-			Use:   "activate NAME",
-			Short: "Activate a bucket type so that buckets of that type can be used",
-			Args:  cobra.ExactArgs(1),
+			Use:     "activate NAME",
+			Short:   "Activate a bucket type so that buckets of that type can be used",
+			Example: "  cairnctl bucket-type activate maps",
+			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				var t meta.BucketType
 				raw, err := a.do(cmd.Context(), http.MethodPost, typePath(args[0])+"/activate", nil, &t)
@@ -65,6 +71,8 @@ func newBucketTypeCommand(a *app) *cobra.Command {
 			Short: "Change a bucket type's properties",
 			Long: `JSON is '{"props":{"r":"one"}}' or just '{"r":"one"}'; "-" reads it from stdin.` + "\n" +
 				"consistent cannot change, nor n_val once a consistent type is active.",
+			Example: "  cairnctl bucket-type update maps '{\"r\":\"one\",\"w\":\"all\"}'\n" +
+				"  cairnctl bucket-type update maps - < props.json",
 			Args: cobra.ExactArgs(2),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				props, err := propsArg(cmd, args[1])
@@ -84,9 +92,10 @@ func newBucketTypeCommand(a *app) *cobra.Command {
 			},
 		},
 		&cobra.Command{
-			Use:   "list",
-			Short: "List the bucket types",
-			Args:  cobra.NoArgs,
+			Use:     "list",
+			Short:   "List the bucket types",
+			Example: "  cairnctl bucket-type list\n  cairnctl -o json bucket-type list | jq -r '.[].name'",
+			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				var ts []meta.BucketType
 				raw, err := a.do(cmd.Context(), http.MethodGet, "/admin/types", nil, &ts)
@@ -108,9 +117,10 @@ func newBucketTypeCommand(a *app) *cobra.Command {
 			},
 		},
 		&cobra.Command{
-			Use:   "status NAME",
-			Short: "Show whether a bucket type is active, and its properties",
-			Args:  cobra.ExactArgs(1),
+			Use:     "status NAME",
+			Short:   "Show whether a bucket type is active, and its properties",
+			Example: "  cairnctl bucket-type status maps",
+			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				var t meta.BucketType
 				raw, err := a.do(cmd.Context(), http.MethodGet, typePath(args[0]), nil, &t)
@@ -174,12 +184,7 @@ func printTypeStatus(a *app, t meta.BucketType) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		v := string(props[n])
-		var s string
-		if json.Unmarshal(props[n], &s) == nil {
-			v = s // quorums print as riak-admin does: quorum, not "quorum"
-		}
-		fmt.Fprintf(w, "%s: %s\n", n, v)
+		fmt.Fprintf(w, "%s: %s\n", n, propValue(props[n]))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,10 +13,18 @@ import (
 
 func newClusterCommand(a *app) *cobra.Command {
 	return group("cluster", "Show the cluster and stage, plan and commit ring changes",
+		"  cairnctl cluster status\n  cairnctl cluster join n4\n  cairnctl cluster plan\n  cairnctl cluster commit",
 		&cobra.Command{
 			Use:   "status",
-			Short: "Show members, their share of the ring and the staged changes",
-			Args:  cobra.NoArgs,
+			Short: "Show members, their availability and share of the ring, the Raft leader, the staged changes",
+			Long: "Show each member: its state, whether it answers (AVAIL: up, or down when it did not answer the\n" +
+				"node asked; \"?\" when that node cannot tell), its share of the ring now and, where pending transfers\n" +
+				"change it, once they are done; and its HTTP address. \"(C)\" marks the Raft leader, which commits\n" +
+				"the cluster's changes, as riak-admin marks its claimant. Then the staged changes.\n" +
+				"With -o json, the admin API's answer (GET /admin/cluster) as it is; the leader is in\n" +
+				"'cairnctl -o json raft status', the members that do not answer in 'cairnctl -o json transfers'.",
+			Example: "  cairnctl cluster status\n  cairnctl -o json cluster status | jq -r '.members[] | select(.state == \"valid\") | .id'",
+			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				var st adminapi.ClusterStatus
 				raw, err := a.do(cmd.Context(), http.MethodGet, "/admin/cluster", nil, &st)
@@ -25,7 +34,7 @@ func newClusterCommand(a *app) *cobra.Command {
 				if a.jsonOutput() {
 					return printJSON(a.stdout, raw)
 				}
-				return printClusterStatus(a, st)
+				return printClusterStatus(a, st, askLiveness(cmd.Context(), a))
 			},
 		},
 		stageCommand(a, meta.ChangeJoin, "join NODE", "Stage the join of a node (joining) to the ring"),
@@ -36,14 +45,15 @@ func newClusterCommand(a *app) *cobra.Command {
 		stageCommand(a, meta.ChangeForceReplace, "force-replace NODE NEW",
 			"Stage NEW taking NODE's partitions without handoff (for a node that is gone)"),
 		&cobra.Command{
-			Use:   "plan",
-			Short: "Show what committing the staged changes would do",
-			Args:  cobra.NoArgs,
+			Use:     "plan",
+			Short:   "Show what committing the staged changes would do",
+			Example: "  cairnctl cluster plan\n  cairnctl -o json cluster plan | jq .warnings",
+			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				var p meta.Plan
 				raw, err := a.do(cmd.Context(), http.MethodGet, "/admin/cluster/plan", nil, &p)
 				if err != nil {
-					return err
+					return nothingStaged(err, "plan")
 				}
 				if a.jsonOutput() {
 					return printJSON(a.stdout, raw)
@@ -56,14 +66,15 @@ func newClusterCommand(a *app) *cobra.Command {
 			},
 		},
 		&cobra.Command{
-			Use:   "commit",
-			Short: "Commit the staged changes",
-			Args:  cobra.NoArgs,
+			Use:     "commit",
+			Short:   "Commit the staged changes",
+			Example: "  cairnctl cluster commit",
+			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				var p meta.Plan
 				raw, err := a.do(cmd.Context(), http.MethodPost, "/admin/cluster/commit", nil, &p)
 				if err != nil {
-					return err
+					return nothingStaged(err, "commit")
 				}
 				if a.jsonOutput() {
 					return printJSON(a.stdout, raw)
@@ -79,9 +90,10 @@ func newClusterCommand(a *app) *cobra.Command {
 			},
 		},
 		&cobra.Command{
-			Use:   "clear",
-			Short: "Drop the staged changes",
-			Args:  cobra.NoArgs,
+			Use:     "clear",
+			Short:   "Drop the staged changes",
+			Example: "  cairnctl cluster clear",
+			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				raw, err := a.do(cmd.Context(), http.MethodPost, "/admin/cluster/clear", nil, nil)
 				if err != nil {
@@ -97,6 +109,16 @@ func newClusterCommand(a *app) *cobra.Command {
 	)
 }
 
+// nothingStaged adds to the server's "no staged changes" how to stage
+// one; other errors pass as they are.
+func nothingStaged(err error, what string) error {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.status == http.StatusConflict && strings.HasPrefix(ae.msg, meta.ErrNothingStaged.Error()) {
+		return fmt.Errorf("%w: nothing to %s; stage a change first with 'cairnctl cluster join|leave|force-remove|replace|force-replace'", err, what)
+	}
+	return err
+}
+
 // stageCommand is one of the commands that stage a change: NODE, and NEW
 // for the replacements.
 func stageCommand(a *app, kind meta.ChangeKind, use, short string) *cobra.Command {
@@ -104,10 +126,16 @@ func stageCommand(a *app, kind meta.ChangeKind, use, short string) *cobra.Comman
 	if kind == meta.ChangeReplace || kind == meta.ChangeForceReplace {
 		nargs = 2
 	}
+	name, _, _ := strings.Cut(use, " ")
+	example := "  cairnctl cluster " + name + " n4"
+	if nargs == 2 {
+		example = "  cairnctl cluster " + name + " n3 n5"
+	}
 	return &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.ExactArgs(nargs),
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    cobra.ExactArgs(nargs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c := meta.Change{Kind: kind, Node: args[0]}
 			if nargs == 2 {
@@ -145,33 +173,34 @@ func describeChanges(cs []meta.Change) string {
 	return strings.Join(ds, ", ")
 }
 
-func printClusterStatus(a *app, st adminapi.ClusterStatus) error {
+func printClusterStatus(a *app, st adminapi.ClusterStatus, l liveness) error {
 	w := a.stdout
-	owners := make(map[string]adminapi.OwnerSummary)
 	if st.Ring == nil {
 		fmt.Fprintln(w, "ring: not initialised")
 	} else {
 		r := st.Ring
 		fmt.Fprintf(w, "ring: epoch %d, %s, target n_val %d, %s\n",
 			r.Epoch, count(r.Size, "partition"), r.TargetN, count(r.Pending, "pending transfer"))
-		for _, o := range r.Owners {
-			owners[o.Node] = o
-		}
 	}
 	fmt.Fprintln(w)
-	t := newTable(w, "NODE", "STATE", "RING", "PENDING", "HTTP")
+	owners := ownerShares(st.Ring)
+	t := newTable(w, "NODE", "STATE", "AVAIL", "RING", "PENDING", "HTTP")
 	for _, m := range st.Members {
 		o := owners[m.ID]
-		// As riak-admin's "pending" column: the share once the pending
-		// transfers are done, shown only where it differs.
-		pending := "--"
-		if o.Next != o.Partitions {
-			pending = pct(o.NextPct)
+		id := m.ID
+		if m.ID == l.leader {
+			id = "(C) " + id
 		}
-		t.row(m.ID, m.State, pct(o.Pct), pending, orDash(m.HTTPAddr))
+		t.row(id, m.State, l.avail(m.ID), pct(o.Pct), pendingShare(o), orDash(m.HTTPAddr))
 	}
 	if err := t.flush(); err != nil {
 		return err
+	}
+	if l.leader != "" {
+		fmt.Fprintln(w, "(C): the Raft leader, which commits the cluster's changes (riak-admin's claimant)")
+	}
+	for _, note := range l.notes {
+		fmt.Fprintln(w, note)
 	}
 	fmt.Fprintln(w)
 	if len(st.Staged) == 0 {

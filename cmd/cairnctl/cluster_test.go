@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cairnkv/cairn/meta"
@@ -10,41 +11,47 @@ import (
 func TestClusterStatus(t *testing.T) {
 	f := fixture()
 	f.StagedChanges = []meta.Change{{Kind: meta.ChangeJoin, Node: "n4"}, {Kind: meta.ChangeReplace, Node: "n3", Target: "n5"}}
+	f.Unreachable = []string{"n3"}
+	golden(t, "cluster-status.golden", ok(t, cairnctl(t, serveTransfers(t, f), "cluster", "status")))
+}
+
+// TestClusterStatusUnknowns checks what cluster status says when the
+// node cannot tell who leads or who answers: the table stays, with notes.
+func TestClusterStatusUnknowns(t *testing.T) {
+	f := fixture()
+	f.RingState = nil
+	f.MemberList = f.MemberList[:2]
+	f.Raft.Leader, f.Raft.State = "", "Candidate"
+	// serve's API has no Transfers: /admin/transfers answers 501.
 	out := ok(t, cairnctl(t, serve(t, f), "cluster", "status"))
 	want := lines(`
-		ring: epoch 5, 8 partitions, target n_val 3, 1 pending transfer
+		ring: not initialised
 
-		NODE  STATE    RING   PENDING  HTTP
-		n1    valid    37.5%  --       10.0.0.1:8098
-		n2    valid    37.5%  25.0%    10.0.0.2:8098
-		n3    valid    25.0%  37.5%    10.0.0.3:8098
-		n4    joining  0.0%   --       -
+		NODE  STATE  AVAIL  RING  PENDING  HTTP
+		n1    valid  ?      0.0%  --       10.0.0.1:8098
+		n2    valid  ?      0.0%  --       10.0.0.2:8098
+		AVAIL unknown: adminapi: this node's admin API does not report transfers (it was started without a Transfers)
+		the Raft group has no leader (no quorum?): ring changes cannot be committed
 
-		staged changes (see 'cairnctl cluster plan'):
-		  ACTION   NODE  NEW
-		  join     n4    -
-		  replace  n3    n5
+		no staged changes
 		`)
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
 
-func TestClusterStatusBeforeRing(t *testing.T) {
+func TestClusterStatusLeaderOnly(t *testing.T) {
 	f := fixture()
-	f.RingState = nil
-	f.MemberList = f.MemberList[:1]
-	out := ok(t, cairnctl(t, serve(t, f), "cluster", "status"))
-	want := lines(`
-		ring: not initialised
-
-		NODE  STATE  RING  PENDING  HTTP
-		n1    valid  0.0%  --       10.0.0.1:8098
-
-		no staged changes
-		`)
-	if out != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
+	f.Raft.Leader = "n2"
+	f.FailNext(nil)              // GET /admin/cluster: Members
+	f.FailNext(nil)              // Ring
+	f.FailNext(nil)              // Staged
+	f.FailNext(meta.ErrNoQuorum) // ListTransfers
+	out := ok(t, cairnctl(t, serveTransfers(t, f), "cluster", "status"))
+	for _, want := range []string{"\n(C) n2  valid    ?      37.5%", "\nn1      valid    ?", "AVAIL unknown: meta: no quorum"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not contain %q:\n%s", want, out)
+		}
 	}
 }
 
@@ -162,7 +169,12 @@ func TestClusterPlanWithoutTransfers(t *testing.T) {
 }
 
 func TestClusterPlanNothingStaged(t *testing.T) {
-	failed(t, cairnctl(t, serve(t, fixture()), "cluster", "plan"), "meta: no staged changes")
+	url := serve(t, fixture())
+	for _, what := range []string{"plan", "commit"} {
+		failed(t, cairnctl(t, url, "cluster", what), "meta: no staged changes: nothing to "+what,
+			"stage a change first with 'cairnctl cluster join|leave|force-remove|replace|force-replace'")
+		failed(t, cairnctl(t, url, "-o", "json", "cluster", what), "meta: no staged changes")
+	}
 }
 
 func TestClusterCommit(t *testing.T) {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cairnkv/cairn/meta"
 	"github.com/cairnkv/cairn/meta/adminapi"
+	"github.com/cairnkv/cairn/node"
 )
 
 // decodeJSON checks out is indented JSON and decodes it strictly into a T.
@@ -94,4 +96,99 @@ func TestJSONIsTheServers(t *testing.T) {
 
 func TestJSONErrorsStayOnStderr(t *testing.T) {
 	failed(t, cairnctl(t, serve(t, fixture()), "-o", "json", "bucket-type", "status", "nope"), "unknown bucket type")
+}
+
+// requireFields fails unless the JSON in out has every one of paths:
+// dot-separated object keys, with an array index as a number
+// ("members.0.state"), present and not null. A strict decode catches fields cairnctl does not
+// know; this catches fields the server stopped sending.
+func requireFields(t *testing.T, out string, paths ...string) {
+	t.Helper()
+	var doc any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	for _, path := range paths {
+		v := doc
+		for _, k := range strings.Split(path, ".") {
+			switch x := v.(type) {
+			case map[string]any:
+				var found bool
+				if v, found = x[k]; !found {
+					v = nil
+				}
+			case []any:
+				i, err := strconv.Atoi(k)
+				if err != nil || i < 0 || i >= len(x) {
+					v = nil
+				} else {
+					v = x[i]
+				}
+			default:
+				v = nil
+			}
+			if v == nil {
+				t.Errorf("JSON has no %s:\n%s", path, out)
+				break
+			}
+		}
+	}
+}
+
+// TestJSONSchemas decodes the -o json of the commands that show the
+// cluster strictly into their Go types and checks the fields a script
+// reads are there.
+func TestJSONSchemas(t *testing.T) {
+	f := fixture()
+	f.StagedChanges = []meta.Change{{Kind: meta.ChangeJoin, Node: "n4"}}
+	f.Unreachable = []string{"n3"}
+	url := serveTransfers(t, f)
+	j := func(args ...string) string {
+		t.Helper()
+		return ok(t, cairnctl(t, url, append([]string{"-o", "json"}, args...)...))
+	}
+
+	for _, cmd := range [][]string{{"cluster", "status"}, {"member-status"}} {
+		out := j(cmd...)
+		st := decodeJSON[adminapi.ClusterStatus](t, out)
+		if len(st.Members) != 4 || st.Ring == nil || len(st.Ring.Owners) != 4 || len(st.Staged) != 1 {
+			t.Errorf("%v: %+v", cmd, st)
+		}
+		requireFields(t, out, "members.0.id", "members.0.state", "members.0.http_addr",
+			"ring.epoch", "ring.size", "ring.target_n_val", "ring.pending_transfers",
+			"ring.owners.0.node", "ring.owners.0.pct", "ring.owners.0.next_pct", "staged.0.kind", "staged.0.node")
+	}
+
+	out := j("ring", "show")
+	if r := decodeJSON[meta.RingState](t, out); !reflect.DeepEqual(&r, f.RingState) {
+		t.Errorf("ring show: %+v", r)
+	}
+	requireFields(t, out, "size", "target_n_val", "epoch", "owners.7", "pending.0.partition", "pending.0.from", "pending.0.to")
+
+	out = j("raft", "status")
+	decodeJSON[meta.RaftStatus](t, out)
+	requireFields(t, out, "leader", "servers.0.id", "servers.0.healthy")
+}
+
+// bucketPropsAnswer is what GET …/props answers: Riak's document, the
+// bucket's name among its properties.
+type bucketPropsAnswer struct {
+	Props struct {
+		node.Props
+		Name string `json:"name"`
+	} `json:"props"`
+}
+
+func TestBucketPropsJSON(t *testing.T) {
+	url, _ := serveNode(t)
+	ok(t, cairnctl(t, url, "bucket", "props", "set", "maps", "carts", `{"r":"one"}`))
+	out := ok(t, cairnctl(t, url, "-o", "json", "bucket", "props", "get", "maps", "carts"))
+	got := decodeJSON[bucketPropsAnswer](t, out)
+	want := node.DefaultProps()
+	want.NVal, want.R = 2, node.QuorumOne
+	if got.Props.Props != want || got.Props.Name != "carts" {
+		t.Errorf("got %+v, want %+v named carts", got.Props, want)
+	}
+	requireFields(t, out, "props.name", "props.n_val", "props.allow_mult", "props.last_write_wins", "props.r", "props.w",
+		"props.pr", "props.pw", "props.dw", "props.rw", "props.basic_quorum", "props.notfound_ok", "props.consistent")
 }

@@ -11,10 +11,12 @@ import (
 
 func newRaftCommand(a *app) *cobra.Command {
 	return group("raft", "Inspect and manage the Raft group that holds the cluster's metadata",
+		"  cairnctl raft status\n  cairnctl raft remove-peer n3",
 		&cobra.Command{
-			Use:   "status",
-			Short: "Show the Raft group: leader, term, indexes and servers",
-			Args:  cobra.NoArgs,
+			Use:     "status",
+			Short:   "Show the Raft group: leader, term, indexes and servers",
+			Example: "  cairnctl raft status\n  cairnctl -o json raft status | jq -r .leader",
+			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
 				var st meta.RaftStatus
 				raw, err := a.do(cmd.Context(), http.MethodGet, "/admin/raft", nil, &st)
@@ -28,9 +30,10 @@ func newRaftCommand(a *app) *cobra.Command {
 			},
 		},
 		&cobra.Command{
-			Use:   "remove-peer ID",
-			Short: "Remove a server from the Raft configuration (one that is gone for good)",
-			Args:  cobra.ExactArgs(1),
+			Use:     "remove-peer ID",
+			Short:   "Remove a server from the Raft configuration (one that is gone for good)",
+			Example: "  cairnctl raft remove-peer n3",
+			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				raw, err := a.do(cmd.Context(), http.MethodPost, "/admin/raft/remove-peer",
 					adminapi.RemovePeerRequest{ID: args[0]}, nil)

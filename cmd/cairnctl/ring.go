@@ -11,13 +11,15 @@ import (
 )
 
 func newRingCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "ring",
 		Short: "Show the ring: each node's partitions, the epoch, the pending transfers",
 		Long: "Show the committed ring: how many partitions each node serves now and once the pending\n" +
 			"transfers are done, and the transfers still pending by pair of nodes.\n" +
+			"'cairnctl ring show' shows every partition: its preference list and a map of the ring.\n" +
 			"With -o json, the whole ring: the owner of every partition and every pending transfer.",
-		Args: cobra.NoArgs,
+		Example: "  cairnctl ring\n  cairnctl ring show\n  cairnctl -o json ring | jq '.pending | length'",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var r meta.RingState
 			raw, err := a.do(cmd.Context(), http.MethodGet, "/admin/ring", nil, &r)
@@ -30,6 +32,8 @@ func newRingCommand(a *app) *cobra.Command {
 			return printRing(a, &r)
 		},
 	}
+	cmd.AddCommand(newRingShowCommand(a))
+	return cmd
 }
 
 func printRing(a *app, r *meta.RingState) error {

@@ -60,8 +60,14 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 			"  cairnctl cluster join n4\n  cairnctl cluster plan\n  cairnctl cluster commit\n\n" +
 			"The partitions then move to their new owners; follow them with:\n" +
 			"  cairnctl ring-status\n  cairnctl transfers\n\n" +
+			"The members, who answers and who leads, and the ring partition by partition:\n" +
+			"  cairnctl cluster status\n  cairnctl member-status\n  cairnctl ring show\n\n" +
 			"Each node's active anti-entropy is shown and steered with:\n" +
-			"  cairnctl aae-status\n  cairnctl aae disable --all",
+			"  cairnctl aae-status\n  cairnctl aae disable --all\n\n" +
+			"Shell completion: source <(cairnctl completion bash); see 'cairnctl completion --help'.",
+		Example: "  cairnctl --node 10.0.0.1:8098 cluster status\n" +
+			"  CAIRN_NODE=10.0.0.1:8098 cairnctl member-status\n" +
+			"  cairnctl -o json ring show | jq .epoch",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -71,9 +77,11 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 	f.StringVar(&a.node, "node", node, "URL or host:port of a node's HTTP API (env CAIRN_NODE)")
 	f.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	f.DurationVar(&a.timeout, "timeout", 10*time.Second, "how long to wait for the node's answer")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	root.AddCommand(
 		newRaftCommand(a),
 		newClusterCommand(a),
+		newMemberStatusCommand(a),
 		newRingCommand(a),
 		newRingStatusCommand(a),
 		newTransfersCommand(a),
@@ -81,8 +89,41 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		newAAEStatusCommand(a),
 		newAAECommand(a),
 		newBucketTypeCommand(a),
+		newBucketCommand(a),
 	)
+	addDefaultCommands(root)
 	return root
+}
+
+// addDefaultCommands adds cobra's help and completion commands now rather
+// than when the tree runs, so that they get examples and tests that walk
+// the tree see them. Cobra keeps commands that already exist.
+func addDefaultCommands(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		switch c.Name() {
+		case "help":
+			c.Example = "  cairnctl help cluster join"
+		case "completion":
+			c.Example = "  source <(cairnctl completion bash)"
+			for _, sh := range c.Commands() {
+				sh.Example = completionExamples[sh.Name()]
+			}
+		}
+	}
+}
+
+// completionExamples install each shell's completion for the current
+// session, and for good where that is one line.
+var completionExamples = map[string]string{
+	"bash": "  source <(cairnctl completion bash)\n" +
+		"  cairnctl completion bash > /etc/bash_completion.d/cairnctl",
+	"zsh": "  source <(cairnctl completion zsh)\n" +
+		"  cairnctl completion zsh > \"${fpath[1]}/_cairnctl\"",
+	"fish": "  cairnctl completion fish | source\n" +
+		"  cairnctl completion fish > ~/.config/fish/completions/cairnctl.fish",
+	"powershell": "  cairnctl completion powershell | Out-String | Invoke-Expression",
 }
 
 // do checks the global flags, then sends one request (client.do). The
@@ -144,11 +185,12 @@ func nodeURL(s string) (string, error) {
 
 // group is a command that only holds subcommands. Without one it prints
 // its help; an unknown one is an error (cobra would print help and exit 0).
-func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+func group(use, short, example string, subs ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.ArbitraryArgs,
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return fmt.Errorf("unknown command %q for %q; see '%s --help'", args[0], cmd.CommandPath(), cmd.CommandPath())

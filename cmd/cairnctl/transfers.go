@@ -41,6 +41,7 @@ func newTransfersCommand(a *app) *cobra.Command {
 
 func newTransferCommand(a *app) *cobra.Command {
 	cmd := group("transfer", "Pause, resume, cancel or drop one transfer",
+		"  cairnctl transfer pause ownership/5/n1/n2\n  cairnctl transfer resume hinted/12/n4/n3",
 		controlCommand(a, handoff.Pause, "Pause a transfer; it keeps its progress",
 			"Pause a transfer on the node that sends it. It keeps its progress (the last key the receiver\n"+
 				"acknowledged) and does not start again until resumed.",
@@ -65,7 +66,6 @@ func newTransferCommand(a *app) *cobra.Command {
 	)
 	cmd.Long = "Pause, resume, cancel or drop one transfer on the node that sends it. ID is kind/partition/from/to,\n" +
 		"as 'cairnctl transfers' lists it."
-	cmd.Example = "  cairnctl transfer pause ownership/5/n1/n2\n  cairnctl transfer resume hinted/12/n4/n3"
 	return cmd
 }
 
