@@ -730,9 +730,19 @@ func TestClusterTransferRetry(t *testing.T) {
 		t.Fatalf("attempt %d before the retry pause", a)
 	default:
 	}
-	c.clock.Advance(n.cfg.Handoff.MinBackoff)
-	if got := <-attempts; got != 2 {
-		t.Fatalf("attempt %d after the pause", got)
+	// The loop arms its retry timer after it records the failure, so one
+	// advance may come before the timer exists: advance until the retry
+	// starts.
+	for got := 0; got == 0; {
+		select {
+		case got = <-attempts:
+			if got != 2 {
+				t.Fatalf("attempt %d after the pause", got)
+			}
+		default:
+			c.clock.Advance(n.cfg.Handoff.MinBackoff)
+			runtime.Gosched()
+		}
 	}
 	for len(n.localTransfers()) > 0 {
 		runtime.Gosched() // until the loop has recorded the completion
