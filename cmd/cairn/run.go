@@ -159,7 +159,8 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/admin/", adminapi.NewWithServices(g, adminapi.Services{Transfers: n, AAE: n}, logger))
+	// Gossip's node ids are member ids: it answers for the members.
+	mux.Handle("/admin/", adminapi.NewWithServices(g, adminapi.Services{Transfers: n, AAE: n, Liveness: gsp}, logger))
 	mux.Handle("/", api)
 
 	srv := &http.Server{

@@ -216,7 +216,7 @@ func TestAAEAll(t *testing.T) {
 			t.Errorf("%s: %+v", f.AntiEntropy.Node, f.AntiEntropy)
 		}
 	}
-	if want := []string{"Members", "Ring", "Staged", "ControlAAE"}; !reflect.DeepEqual(n1.Calls, want) {
+	if want := []string{"Members", "Ring", "Staged", "RaftStatus", "ControlAAE"}; !reflect.DeepEqual(n1.Calls, want) {
 		t.Errorf("n1 calls %v, want %v", n1.Calls, want)
 	}
 

@@ -17,12 +17,14 @@ func newClusterCommand(a *app) *cobra.Command {
 		&cobra.Command{
 			Use:   "status",
 			Short: "Show members, their availability and share of the ring, the Raft leader, the staged changes",
-			Long: "Show each member: its state, whether it answers (AVAIL: up, or down when it did not answer the\n" +
-				"node asked; \"?\" when that node cannot tell), its share of the ring now and, where pending transfers\n" +
-				"change it, once they are done; and its HTTP address. \"(C)\" marks the Raft leader, which commits\n" +
-				"the cluster's changes, as riak-admin marks its claimant. Then the staged changes.\n" +
-				"With -o json, the admin API's answer (GET /admin/cluster) as it is; the leader is in\n" +
-				"'cairnctl -o json raft status', the members that do not answer in 'cairnctl -o json transfers'.",
+			Long: "Show each member: its state, whether it is up (AVAIL: up, or down when the node's gossip reports\n" +
+				"it dead or gone; \"?\" when the node cannot tell), its share of the ring now and, where pending\n" +
+				"transfers change it, once they are done; and its HTTP address. \"(C)\" marks the Raft leader, which\n" +
+				"commits the cluster's changes, as riak-admin marks its claimant. Then the staged changes.\n" +
+				"A node too old to report the leader and its gossip's view is asked for them as before: AVAIL\n" +
+				"is then down for a member that did not answer that node.\n" +
+				"With -o json, the admin API's answer (GET /admin/cluster) as it is: .leader is the Raft leader\n" +
+				"(\"\" for none), .down the members down when .liveness is \"gossip\".",
 			Example: "  cairnctl cluster status\n  cairnctl -o json cluster status | jq -r '.members[] | select(.state == \"valid\") | .id'",
 			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -34,7 +36,7 @@ func newClusterCommand(a *app) *cobra.Command {
 				if a.jsonOutput() {
 					return printJSON(a.stdout, raw)
 				}
-				return printClusterStatus(a, st, askLiveness(cmd.Context(), a))
+				return printClusterStatus(a, st, askLiveness(cmd.Context(), a, st))
 			},
 		},
 		stageCommand(a, meta.ChangeJoin, "join NODE", "Stage the join of a node (joining) to the ring"),

@@ -1,53 +1,112 @@
 package main
 
 import (
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/cairnkv/cairn/meta"
+	"github.com/cairnkv/cairn/meta/adminapi"
 )
 
+// TestClusterStatus checks the table, with the leader and who is down
+// from the node's GET /admin/cluster: one request.
 func TestClusterStatus(t *testing.T) {
 	f := fixture()
 	f.StagedChanges = []meta.Change{{Kind: meta.ChangeJoin, Node: "n4"}, {Kind: meta.ChangeReplace, Node: "n3", Target: "n5"}}
+	f.DownNodes = []string{"n3"}
+	n := serveAdmin(t, gossipAPI(f))
+	golden(t, "cluster-status.golden", ok(t, cairnctl(t, n.url, "cluster", "status")))
+	n.asked(t, "/admin/cluster")
+}
+
+// TestClusterStatusOlderNode checks cluster status against a node that
+// does not report the leader and who is down: it asks as it used to, and
+// prints the same table.
+func TestClusterStatusOlderNode(t *testing.T) {
+	f := fixture()
+	f.StagedChanges = []meta.Change{{Kind: meta.ChangeJoin, Node: "n4"}, {Kind: meta.ChangeReplace, Node: "n3", Target: "n5"}}
 	f.Unreachable = []string{"n3"}
-	golden(t, "cluster-status.golden", ok(t, cairnctl(t, serveTransfers(t, f), "cluster", "status")))
+	n := serveAdmin(t, olderNode(t, gossipAPI(f)))
+	golden(t, "cluster-status.golden", ok(t, cairnctl(t, n.url, "cluster", "status")))
+	n.asked(t, "/admin/cluster", "/admin/transfers", "/admin/raft")
 }
 
 // TestClusterStatusUnknowns checks what cluster status says when the
-// node cannot tell who leads or who answers: the table stays, with notes.
+// node cannot tell who leads or who is down: the table stays, with notes.
 func TestClusterStatusUnknowns(t *testing.T) {
 	f := fixture()
 	f.RingState = nil
 	f.MemberList = f.MemberList[:2]
-	f.Raft.Leader, f.Raft.State = "", "Candidate"
-	// serve's API has no Transfers: /admin/transfers answers 501.
-	out := ok(t, cairnctl(t, serve(t, f), "cluster", "status"))
-	want := lines(`
-		ring: not initialised
+	f.Raft.Leader, f.Raft.LeaderAddr, f.Raft.State = "", "", "Candidate"
+	for _, tc := range []struct {
+		name  string
+		h     http.Handler
+		paths []string
+		note  string
+	}{
+		// serve's API has no Liveness, nor Transfers: /admin/transfers answers 501.
+		{"no liveness", adminapi.New(f, nil), []string{"/admin/cluster"},
+			"AVAIL unknown: the node does not track its members' liveness (it runs without gossip)"},
+		{"older node", olderNode(t, adminapi.New(f, nil)), []string{"/admin/cluster", "/admin/transfers", "/admin/raft"},
+			"AVAIL unknown: adminapi: this node's admin API does not report transfers (it was started without a Transfers)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := serveAdmin(t, tc.h)
+			out := ok(t, cairnctl(t, n.url, "cluster", "status"))
+			n.asked(t, tc.paths...)
+			want := lines(`
+				ring: not initialised
 
-		NODE  STATE  AVAIL  RING  PENDING  HTTP
-		n1    valid  ?      0.0%  --       10.0.0.1:8098
-		n2    valid  ?      0.0%  --       10.0.0.2:8098
-		AVAIL unknown: adminapi: this node's admin API does not report transfers (it was started without a Transfers)
-		the Raft group has no leader (no quorum?): ring changes cannot be committed
+				NODE  STATE  AVAIL  RING  PENDING  HTTP
+				n1    valid  ?      0.0%  --       10.0.0.1:8098
+				n2    valid  ?      0.0%  --       10.0.0.2:8098
+				` + tc.note + `
+				the Raft group has no leader (no quorum?): ring changes cannot be committed
 
-		no staged changes
-		`)
-	if out != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
+				no staged changes
+				`)
+			if out != want {
+				t.Errorf("got\n%s\nwant\n%s", out, want)
+			}
+		})
 	}
 }
 
+// TestClusterStatusGossip checks AVAIL comes from gossip whatever the
+// members' state, and the leader from the node's answer.
+func TestClusterStatusGossip(t *testing.T) {
+	f := fixture()
+	f.Raft.Leader = "n2"
+	f.MemberList[0].State = meta.Down // marked down, but gossip has it up
+	f.DownNodes = []string{"n4", "n9"}
+	n := serveAdmin(t, gossipAPI(f))
+	out := ok(t, cairnctl(t, n.url, "cluster", "status"))
+	n.asked(t, "/admin/cluster")
+	for _, want := range []string{"\nn1      down     up     37.5%", "\n(C) n2  valid    up", "\nn4      joining  down", "\n(C): the Raft leader"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not contain %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "n9") || strings.Contains(out, "unknown") {
+		t.Errorf("output names a non-member or an unknown:\n%s", out)
+	}
+}
+
+// TestClusterStatusLeaderOnly checks an older node that knows the leader
+// but cannot say who answers.
 func TestClusterStatusLeaderOnly(t *testing.T) {
 	f := fixture()
 	f.Raft.Leader = "n2"
 	f.FailNext(nil)              // GET /admin/cluster: Members
 	f.FailNext(nil)              // Ring
 	f.FailNext(nil)              // Staged
-	f.FailNext(meta.ErrNoQuorum) // ListTransfers
-	out := ok(t, cairnctl(t, serveTransfers(t, f), "cluster", "status"))
+	f.FailNext(nil)              // RaftStatus
+	f.FailNext(meta.ErrNoQuorum) // GET /admin/transfers: ListTransfers
+	n := serveAdmin(t, olderNode(t, gossipAPI(f)))
+	out := ok(t, cairnctl(t, n.url, "cluster", "status"))
+	n.asked(t, "/admin/cluster", "/admin/transfers", "/admin/raft")
 	for _, want := range []string{"\n(C) n2  valid    ?      37.5%", "\nn1      valid    ?", "AVAIL unknown: meta: no quorum"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output does not contain %q:\n%s", want, out)

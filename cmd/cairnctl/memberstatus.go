@@ -14,11 +14,13 @@ func newMemberStatusCommand(a *app) *cobra.Command {
 		Use:   "member-status",
 		Short: "Show each member's state and share of the ring, as riak-admin member-status",
 		Long: "Show each member as riak-admin member-status does: its STATUS (valid, joining, leaving, exiting,\n" +
-			"or down when an operator marked it so), its share of the ring now (RING) and, where pending\n" +
-			"transfers change it, once they are done (PENDING; -- when they do not), then how many members\n" +
-			"are in each state. Members that did not answer the node asked are named in a warning;\n" +
-			"'cairnctl cluster status' shows their availability.\n" +
-			"With -o json, the admin API's answer (GET /admin/cluster) as it is.",
+			"or down when the node's gossip reports it down or an operator marked it so), its share of the\n" +
+			"ring now (RING) and, where pending transfers change it, once they are done (PENDING; -- when\n" +
+			"they do not), then how many members are in each status. 'cairnctl cluster status' shows the\n" +
+			"state of a member that is down. A node too old to report its gossip's view is asked which\n" +
+			"members did not answer it instead; they are named in a warning.\n" +
+			"With -o json, the admin API's answer (GET /admin/cluster) as it is: .down lists the members\n" +
+			"down when .liveness is \"gossip\".",
 		Example: "  cairnctl member-status\n" +
 			"  cairnctl -o json member-status | jq -r '.members[] | \"\\(.id) \\(.state)\"'",
 		Args: cobra.NoArgs,
@@ -31,10 +33,11 @@ func newMemberStatusCommand(a *app) *cobra.Command {
 			if a.jsonOutput() {
 				return printJSON(a.stdout, raw)
 			}
-			if err := printMemberStatus(a, st); err != nil {
+			l := askAvailability(cmd.Context(), a, st)
+			if err := printMemberStatus(a, st, l); err != nil {
 				return err
 			}
-			return warnNoAnswer(a, askAvailability(cmd.Context(), a), st.Members)
+			return warnNoAnswer(a, l, st.Members)
 		},
 	}
 }
@@ -43,15 +46,16 @@ func newMemberStatusCommand(a *app) *cobra.Command {
 // order.
 var memberStates = []meta.MemberState{meta.Valid, meta.Leaving, meta.Exiting, meta.Joining, meta.Down}
 
-func printMemberStatus(a *app, st adminapi.ClusterStatus) error {
+func printMemberStatus(a *app, st adminapi.ClusterStatus, l liveness) error {
 	w := a.stdout
 	owners := ownerShares(st.Ring)
 	counts := make(map[meta.MemberState]int)
 	t := newTable(w, "STATUS", "RING", "PENDING", "NODE")
 	for _, m := range st.Members {
 		o := owners[m.ID]
-		t.row(m.State, pct(o.Pct), pendingShare(o), m.ID)
-		counts[m.State]++
+		s := l.status(m)
+		t.row(s, pct(o.Pct), pendingShare(o), m.ID)
+		counts[s]++
 	}
 	if err := t.flush(); err != nil {
 		return err

@@ -26,20 +26,24 @@ const MaxBodySize = 1 << 20
 type endpoint func(w http.ResponseWriter, r *http.Request) (int, any, error)
 
 type api struct {
-	c   Cluster
-	t   Transfers // nil: the transfer endpoints answer 501
-	aae AAE       // nil: the anti-entropy endpoints answer 501
-	log *slog.Logger
+	c        Cluster
+	t        Transfers // nil: the transfer endpoints answer 501
+	aae      AAE       // nil: the anti-entropy endpoints answer 501
+	liveness Liveness  // nil: /admin/cluster reports liveness unknown
+	log      *slog.Logger
 }
 
 // Services are what the admin API answers from besides the Cluster. Each
-// one may be nil: its endpoints then answer 501.
+// one may be nil.
 type Services struct {
 	// Transfers answers /admin/transfers, /admin/transfer/{action} and
-	// /admin/ring-status.
+	// /admin/ring-status; without it they answer 501.
 	Transfers Transfers
-	// AAE answers /admin/aae.
+	// AAE answers /admin/aae; without it, 501.
 	AAE AAE
+	// Liveness tells which members /admin/cluster reports down; without
+	// it, that answer's liveness is LivenessUnknown and down is empty.
+	Liveness Liveness
 }
 
 // New returns the admin API's handler. It answers paths under /admin/ and
@@ -61,7 +65,7 @@ func NewWithServices(c Cluster, s Services, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &api{c: c, t: s.Transfers, aae: s.AAE, log: logger}
+	a := &api{c: c, t: s.Transfers, aae: s.AAE, liveness: s.Liveness, log: logger}
 	mux := http.NewServeMux()
 	for path, methods := range map[string]map[string]endpoint{
 		"/admin/raft":                  {http.MethodGet: a.raftStatus},
@@ -205,12 +209,46 @@ func (a *api) clusterStatus(w http.ResponseWriter, r *http.Request) (int, any, e
 	if err != nil {
 		return 0, nil, err
 	}
+	// The leader does not fail the answer: a node whose Raft cannot
+	// report its configuration still knows whom it follows, and the
+	// members' state matters most when the Raft group is in trouble.
+	raft, err := a.c.RaftStatus(ctx)
+	if err != nil {
+		a.log.Warn("adminapi: cluster status: raft status", "err", err, "leader", raft.Leader)
+	}
 	slices.SortFunc(members, func(x, y meta.Member) int { return strings.Compare(x.ID, y.ID) })
-	return http.StatusOK, ClusterStatus{
-		Members: nonNil(members),
-		Ring:    SummarizeRing(ring, members),
-		Staged:  nonNil(staged),
-	}, nil
+	st := ClusterStatus{
+		Members:  nonNil(members),
+		Ring:     SummarizeRing(ring, members),
+		Staged:   nonNil(staged),
+		Leader:   leaderID(raft),
+		Down:     []string{},
+		Liveness: LivenessUnknown,
+	}
+	if a.liveness != nil {
+		st.Liveness = LivenessGossip
+		for _, m := range members {
+			if !a.liveness.Up(m.ID) {
+				st.Down = append(st.Down, m.ID) // sorted, as members are
+			}
+		}
+	}
+	return http.StatusOK, st, nil
+}
+
+// leaderID is the id of st's leader, which is its member id: Raft server
+// ids are member ids. A status that names only the leader's address is
+// mapped through the servers of the configuration.
+func leaderID(st meta.RaftStatus) string {
+	if st.Leader != "" || st.LeaderAddr == "" {
+		return st.Leader
+	}
+	for _, s := range st.Servers {
+		if s.Address == st.LeaderAddr {
+			return s.ID
+		}
+	}
+	return ""
 }
 
 func (a *api) ring(w http.ResponseWriter, r *http.Request) (int, any, error) {

@@ -151,7 +151,7 @@ func TestClusterStatusBeforeRing(t *testing.T) {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	// Empty lists are [] and the missing ring is null, not absent.
-	if want := `{"members":[],"ring":null,"staged":[]}` + "\n"; string(r.body) != want {
+	if want := `{"members":[],"ring":null,"staged":[],"leader":"","down":[],"liveness":"unknown"}` + "\n"; string(r.body) != want {
 		t.Errorf("body %s, want %s", r.body, want)
 	}
 }

@@ -8,7 +8,8 @@
 //
 //	GET   /admin/raft                   meta.RaftStatus
 //	POST  /admin/raft/remove-peer       RemovePeerRequest {"id":"n3"} → 204
-//	GET   /admin/cluster                ClusterStatus: members, ring summary, staged changes
+//	GET   /admin/cluster                ClusterStatus: members, ring summary, staged changes,
+//	                                    Raft leader, members down (from a Liveness)
 //	GET   /admin/ring                   meta.RingState
 //	GET   /admin/cluster/staged         []meta.Change
 //	POST  /admin/cluster/stage          meta.Change {"kind":"join","node":"n2"} → 204
@@ -32,7 +33,9 @@
 // GET paths answer HEAD too. The transfer endpoints need a Transfers and
 // the anti-entropy endpoints an AAE (NewWithServices); without one they
 // answer 501. Anti-entropy is per node: /admin/aae answers for the node
-// that serves it.
+// that serves it. /admin/cluster reports the members down as the node's
+// Liveness (its gossip) sees them, with "liveness":"gossip"; without a
+// Liveness, "liveness":"unknown" and no member down.
 //
 // # Invariants
 //
@@ -70,10 +73,10 @@
 //
 //	mux := http.NewServeMux()
 //	mux.Handle("/admin/", adminapi.NewWithServices(group,
-//		adminapi.Services{Transfers: transfers, AAE: aae}, logger))
+//		adminapi.Services{Transfers: transfers, AAE: aae, Liveness: gossip}, logger))
 //
 // Tests serve New(NewFake()), an in-memory Cluster whose state they preset
 // and which can fail its next call (Fake.FailNext); the Fake is a
-// Transfers and an AAE too: NewWithServices(f, Services{Transfers: f,
-// AAE: f}, nil).
+// Transfers, an AAE and a Liveness too: NewWithServices(f,
+// Services{Transfers: f, AAE: f, Liveness: f}, nil).
 package adminapi

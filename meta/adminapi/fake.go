@@ -16,13 +16,15 @@ import (
 	"github.com/cairnkv/cairn/node"
 )
 
-// Fake is an in-memory Cluster, Transfers and AAE for tests of the API
-// and of its clients. It checks staged changes and bucket props about as the
-// Raft group does, but plans nothing: Plan and Commit return PlanResult,
-// or a plan that moves no partition. Its transfers are TransferStatuses,
-// which ControlTransfer changes as a node's scheduler would, without a
-// clock (Since stays as it was). Its anti-entropy is AntiEntropy, whose
-// Enabled and Window ControlAAE sets.
+// Fake is an in-memory Cluster, Transfers, AAE and Liveness for tests of
+// the API and of its clients. It checks staged changes and bucket props
+// about as the Raft group does, but plans nothing: Plan and Commit return
+// PlanResult, or a plan that moves no partition. Its transfers are
+// TransferStatuses, which ControlTransfer changes as a node's scheduler
+// would, without a clock (Since stays as it was). Its anti-entropy is
+// AntiEntropy, whose Enabled and Window ControlAAE sets. Its Raft leader
+// is Raft.Leader (or the server at Raft.LeaderAddr), and the nodes it
+// reports down are DownNodes.
 //
 // Preset the exported fields before the fake is shared; read them once
 // the calls that change them have returned (an HTTP round trip orders
@@ -47,7 +49,10 @@ type Fake struct {
 	// AntiEntropy is what AAEStatus returns (as the API answers it once
 	// sorted) and ControlAAE changes.
 	AntiEntropy antientropy.Status
-	// Calls names every method called, in order ("Stage", "Commit" …).
+	// DownNodes are the nodes Up reports down.
+	DownNodes []string
+	// Calls names every method called, in order ("Stage", "Commit" …),
+	// but Up, which cannot fail and is called once per member.
 	Calls []string
 
 	errs []error
@@ -57,6 +62,7 @@ var (
 	_ Cluster   = (*Fake)(nil)
 	_ Transfers = (*Fake)(nil)
 	_ AAE       = (*Fake)(nil)
+	_ Liveness  = (*Fake)(nil)
 )
 
 // NewFake returns a Fake with only the default bucket type, active, no
@@ -445,6 +451,14 @@ func (f *Fake) ControlTransfer(ctx context.Context, id handoff.ID, action handof
 	f.TransferStatuses = slices.Clone(f.TransferStatuses)
 	f.TransferStatuses[i] = s
 	return nil
+}
+
+// Up implements Liveness: a node is up unless DownNodes has it. FailNext
+// does not apply to it.
+func (f *Fake) Up(node string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !slices.Contains(f.DownNodes, node)
 }
 
 func (f *Fake) AAEStatus(ctx context.Context) (antientropy.Status, error) {

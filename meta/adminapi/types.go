@@ -33,7 +33,27 @@ type ClusterStatus struct {
 	// Ring is nil until the ring is initialised.
 	Ring   *RingSummary  `json:"ring"`
 	Staged []meta.Change `json:"staged"`
+	// Leader is the member id of the Raft leader as the answering node
+	// knows it: "" when it knows of none (no leader elected, no quorum).
+	Leader string `json:"leader"`
+	// Down are the ids of the members the answering node's liveness
+	// source reports down, sorted; empty, and meaningless, when Liveness
+	// is LivenessUnknown.
+	Down []string `json:"down"`
+	// Liveness names where Down comes from: LivenessGossip, or
+	// LivenessUnknown when the node has no liveness source. A node from
+	// before Leader, Down and Liveness sends none of them: a client
+	// decodes Liveness "" and must learn them some other way.
+	Liveness string `json:"liveness"`
 }
+
+// The values of ClusterStatus.Liveness.
+const (
+	// LivenessGossip: Down is what gossip reports, dead or left members.
+	LivenessGossip = "gossip"
+	// LivenessUnknown: the node has no liveness source; Down is empty.
+	LivenessUnknown = "unknown"
+)
 
 // RingSummary is a ring reduced to what an operator reads: who owns how
 // much, now and once the pending transfers have completed.
