@@ -4,7 +4,9 @@
 // cluster), the ring (summary, and partition by partition with ring
 // show), partition transfers (list, pause, resume, cancel), active
 // anti-entropy (status, enable, disable, window), and bucket types; and,
-// through the node's Riak HTTP API, bucket properties (bucket props).
+// through the node's Riak HTTP API (package client), bucket properties
+// (bucket props) and data: get, put, delete and list-keys, with siblings
+// and the causal context shown.
 // cobra's completion command writes shell completion scripts.
 //
 //	cairnctl --node 10.0.0.1:8098 cluster join n4

@@ -90,6 +90,10 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		newAAECommand(a),
 		newBucketTypeCommand(a),
 		newBucketCommand(a),
+		newGetCommand(a),
+		newPutCommand(a),
+		newDeleteCommand(a),
+		newListKeysCommand(a),
 	)
 	addDefaultCommands(root)
 	return root
