@@ -81,6 +81,7 @@ func TestCommands(t *testing.T) {
 	want := []string{
 		"aae", "aae disable", "aae enable", "aae window",
 		"aae-status",
+		"bench",
 		"bucket", "bucket props", "bucket props get", "bucket props reset", "bucket props set",
 		"bucket-type", "bucket-type activate", "bucket-type create", "bucket-type list", "bucket-type status", "bucket-type update",
 		"cluster", "cluster clear", "cluster commit", "cluster force-remove", "cluster force-replace", "cluster join",

@@ -94,6 +94,7 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		newPutCommand(a),
 		newDeleteCommand(a),
 		newListKeysCommand(a),
+		newBenchCommand(a),
 	)
 	addDefaultCommands(root)
 	return root

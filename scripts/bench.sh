@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# bench.sh — YCSB workloads A, B and C on a local 3-node cluster of real processes.
+#
+#   scripts/bench.sh            (make bench)
+#
+# Starts 3 nodes on loopback (scripts/cluster.sh up 3: N=3, R=W=2, the default sync
+# policy), loads RECORDS records into bucket default/ycsb (allow_mult false, as YCSB's
+# Riak binding sets it up), runs workloads A, B and C with CLIENTS clients and
+# VALUE_SIZE-byte values for DURATION each, prints one table, and stops the cluster,
+# on failure and Ctrl-C too. The JSON report of each phase is kept in a temporary
+# directory, named at the end.
+#
+#   RECORDS=100000 CLIENTS=16 VALUE_SIZE=100 DURATION=30s LOAD_DURATION=10m
+#
+# The nodes read any cairn flag from the environment (CAIRN_SYNC=always make bench);
+# CAIRN_CLUSTER_BASE moves their ports (scripts/cluster.sh).
+# Needs jq. Refuses to run while scripts/cluster.sh has a cluster up: it would stop it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CLUSTER="$ROOT/scripts/cluster.sh"
+CTL="$ROOT/bin/cairnctl"
+
+RECORDS=${RECORDS:-100000}
+CLIENTS=${CLIENTS:-16}
+VALUE_SIZE=${VALUE_SIZE:-100}
+DURATION=${DURATION:-30s}
+LOAD_DURATION=${LOAD_DURATION:-10m}
+# Each run stops at DURATION; OPS is only the bound every run must have.
+OPS=${OPS:-100000000}
+BUCKET=ycsb
+
+bench_die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# bench_preflight checks what a benchmark needs before anything starts.
+bench_preflight() {
+	command -v jq >/dev/null || bench_die "needs jq (apt-get install jq)"
+	[[ ! -d "$ROOT/.cluster" ]] || bench_die "$ROOT/.cluster exists: a cluster is up, and this script would stop it at the end; 'scripts/cluster.sh down' first"
+	OUT=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench.XXXXXX")
+}
+
+# bench_up [ENV-ARGS...] starts the cluster, its nodes with the environment changed
+# as env(1) takes it (-u NAME, NAME=VALUE), and sets NODES to its HTTP addresses,
+# comma-separated, and NODE to the first.
+bench_up() {
+	local lines
+	lines=$(env "$@" "$CLUSTER" up 3) || bench_die "the cluster did not start (ports in use? CAIRN_CLUSTER_BASE moves them; default 18098)"
+	NODES=$(awk '{ sub("^http://", "", $2); print $2 }' <<<"$lines" | paste -sd, -)
+	NODE=${NODES%%,*}
+	[[ -n $NODE ]] || bench_die "no node address in the output of cluster.sh up: $lines"
+	"$CTL" --node "$NODE" bucket props set default "$BUCKET" '{"allow_mult":false}' >/dev/null
+}
+
+bench_down() { "$CLUSTER" down 2>/dev/null || true; }
+
+# bench_ctl NAME ARGS... runs cairnctl bench against the cluster with the common
+# settings and keeps its JSON in $OUT/NAME.json.
+bench_ctl() {
+	local name=$1
+	shift
+	"$CTL" --node "$NODE" -o json bench --nodes "$NODES" --bucket "$BUCKET" --records "$RECORDS" \
+		--clients "$CLIENTS" --value-size "$VALUE_SIZE" --ops "$OPS" "$@" >"$OUT/$name.json" ||
+		bench_die "cairnctl bench $* failed; its report is $OUT/$name.json"
+}
+
+# bench_load inserts the records (bounded by LOAD_DURATION, and refused if it
+# did not finish: the runs would read missing keys).
+bench_load() {
+	echo "loading $RECORDS records" >&2
+	bench_ctl "${1:-load}" --load --skip-run --duration "$LOAD_DURATION"
+	local f="$OUT/${1:-load}.json"
+	[[ $(jq -r '.phases[0].stopped_by' "$f") == limit ]] || bench_die "the load did not finish within $LOAD_DURATION; raise LOAD_DURATION"
+	[[ $(jq -r '.phases[0].total.errors' "$f") == 0 ]] || bench_die "the load had errors: $(jq -r '.phases[0].first_error' "$f")"
+}
+
+# bench_run NAME WORKLOAD runs one workload for DURATION.
+bench_run() {
+	echo "workload $2 for $DURATION" >&2
+	bench_ctl "$1" --workload "$2" --duration "$DURATION"
+}
+
+# bench_field NAME OP FIELD prints a figure of the last phase of NAME's report:
+# OP is read, update, insert, … or total; FIELD a jq path below it. "-" when the
+# phase has no such operation.
+bench_field() {
+	jq -r --arg op "$2" '.phases[-1] | [.ops[], .total] | map(select(.op == $op)) | first
+		| if . == null then "-" else '"$3"' end' "$OUT/$1.json"
+}
+
+bench_fmt() { [[ $1 == - ]] && echo - || printf '%.0f' "$1"; }
+
+bench_main() {
+	bench_preflight
+	trap bench_down EXIT
+	bench_up
+	bench_load load
+	local w
+	for w in a b c; do
+		bench_run "$w" "$w"
+	done
+	echo
+	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, N=3 R=W=2, $RECORDS records," \
+		"$CLIENTS clients, $VALUE_SIZE-byte values, $DURATION per workload; latency in ms"
+	local row='%-9s %9s %8s %10s %10s %11s %11s\n'
+	# shellcheck disable=SC2059
+	printf "$row" WORKLOAD OPS/S ERRORS 'READ P50' 'READ P99' 'WRITE P50' 'WRITE P99'
+	# shellcheck disable=SC2059
+	printf "$row" load "$(bench_fmt "$(bench_field load insert .ops_per_sec)")" "$(bench_field load insert .errors)" - - \
+		"$(bench_field load insert .latency_ms.p50)" "$(bench_field load insert .latency_ms.p99)"
+	for w in a b c; do
+		# shellcheck disable=SC2059
+		printf "$row" "$w" "$(bench_fmt "$(bench_field "$w" total .ops_per_sec)")" "$(bench_field "$w" total .errors)" \
+			"$(bench_field "$w" read .latency_ms.p50)" "$(bench_field "$w" read .latency_ms.p99)" \
+			"$(bench_field "$w" update .latency_ms.p50)" "$(bench_field "$w" update .latency_ms.p99)"
+	done
+	echo "write: the inserts of the load, the updates of a and b (blind puts); JSON reports in $OUT"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	bench_main "$@"
+fi
