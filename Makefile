@@ -7,7 +7,7 @@ SYNC      ?= interval
 FUZZTIME  ?= 5s
 BENCHTIME ?= 2s
 
-.PHONY: build run test unit fuzz lint bench clean
+.PHONY: build run test unit fuzz lint bench bench-matrix bench-micro clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/cairn ./cmd/cairn
@@ -30,8 +30,16 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## bench: Go benchmarks (single-node HTTP throughput per sync policy, codec, ring, store)
+## bench: YCSB workloads A, B and C on a local 3-node cluster (100k records, 16 clients, 100-byte values), one table
 bench:
+	./scripts/bench.sh
+
+## bench-matrix: workload A with each mechanism off and each sync policy, ratios against the default configuration
+bench-matrix:
+	./scripts/bench-matrix.sh
+
+## bench-micro: Go benchmarks of the hot paths (-short: the multi-process ones are bench-cluster and bench-aae)
+bench-micro:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
 ## cluster-up: start a local 3-node cluster on loopback (HTTP 127.0.0.1:18098-18100; data and logs in ./.cluster)
@@ -54,3 +62,18 @@ bench-aae:
 
 clean:
 	rm -rf $(BIN)
+
+## docker: static bin/cairn and bin/cairnctl, then the image cairn:dev (FROM scratch: nothing is pulled)
+docker: build
+	mkdir -p build/docker/data
+	docker build -t cairn:dev .
+
+## demo: five cairn containers (scripts/docker-compose.yml), ring committed; then try scripts/demo.sh
+demo:
+	./scripts/demo-cluster.sh up
+
+## demo-down: stop the demo cluster and delete its volumes
+demo-down:
+	./scripts/demo-cluster.sh down
+
+.PHONY: docker demo demo-down
