@@ -40,7 +40,7 @@ bench-matrix:
 
 ## bench-micro: Go benchmarks of the hot paths (-short: the multi-process ones are bench-cluster and bench-aae)
 bench-micro:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+	$(GO) test -short -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
 ## cluster-up: start a local 3-node cluster on loopback (HTTP 127.0.0.1:18098-18100; data and logs in ./.cluster)
 cluster-up:
