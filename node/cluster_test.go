@@ -445,6 +445,44 @@ func TestClusterSloppyQuorumAndHandoff(t *testing.T) {
 	}
 }
 
+// With a primary down, a read that asks for every primary cannot be met:
+// it is a quorum error, whatever order the replies come in, never a 404
+// (the fallback's notfound says nothing of what the primaries hold). The
+// write that went to the fallback up front is counted as one.
+func TestClusterUnmetPRIsNotNotFound(t *testing.T) {
+	c := newTestCluster(t, 5)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "pr"}
+	prims := c.primaries(loc)
+	coord := c.node(prims[0].Node)
+	if _, err := cput(t, coord, loc, "v", putOpts(3, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	c.stop(prims[2].Node)
+	// Through every node that is up: when the fallback coordinates, its
+	// own notfound comes first.
+	for _, id := range c.ids {
+		if id == prims[2].Node {
+			continue
+		}
+		for range 10 {
+			_, err := cget(t, c.node(id), loc, getOpts(0, 3))
+			if !errors.Is(err, ErrQuorumNotMet) {
+				t.Fatalf("pr=3 through %s with a primary down: %v, want ErrQuorumNotMet", id, err)
+			}
+		}
+	}
+	c.idle()
+	before := coord.metrics.fallbackWrites.Load()
+	if _, err := cput(t, coord, loc, "v2", putOpts(2, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	if got := coord.metrics.fallbackWrites.Load() - before; got != 1 {
+		t.Fatalf("%d fallback writes counted for a write with one primary down, want 1", got)
+	}
+}
+
 // A partitioned minority keeps taking W=1 writes on fallbacks; after the
 // partition heals and hints are handed off, a read with R=all sees every
 // acknowledged write, with siblings where both sides wrote one key.

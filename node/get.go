@@ -142,9 +142,13 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 		}
 		failed := seen - ok
 		left := len(pl) - seen
-		if ok+left < q.r || okPrimary+left < q.pr || (q.basicQuorum && failed >= q.n/2+1) {
-			if len(errs) == 0 && merged == nil {
+		prUnmet := okPrimary+left < q.pr
+		if ok+left < q.r || prUnmet || (q.basicQuorum && failed >= q.n/2+1) {
+			if len(errs) == 0 && merged == nil && !prUnmet {
 				// Every failure was a notfound: the key does not exist.
+				// Not so when too few primaries can answer: a fallback's
+				// notfound says nothing of what the primaries hold, so
+				// that is a quorum error, never a 404.
 				return nil, ErrNotFound
 			}
 			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d replied %v (%d primaries), %d notfound, errors: %s",

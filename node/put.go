@@ -230,6 +230,10 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 		replies <- putReply{vn: coord.VNode, primary: coord.Role == ring.Primary, durable: durable && err == nil, obj: obj, err: err}
 	})
 	for _, e := range others {
+		if e.Role == ring.Fallback {
+			// Picked up front: gossip already said the primary is down.
+			n.metrics.fallbackWrites.Add(1)
+		}
 		wg.Go(func() {
 			for {
 				rctx, cancel := context.WithTimeout(ctx, n.cfg.ReplicaTimeout)
