@@ -49,7 +49,10 @@ type handoffRunner struct {
 	sched   *handoff.Scheduler
 	workers map[handoff.ID]*worker
 	lostAt  map[int]time.Time // partitions this node stopped owning, and when
-	owned   map[int]bool      // partitions owned at the last topology
+	// downSinceLoss are lost partitions whose owner was seen down within
+	// the drop grace: what this node holds of them is hints from then on.
+	downSinceLoss map[int]bool
+	owned         map[int]bool // partitions owned at the last topology
 	// moved are ownership transfers completed here that the topology
 	// still shows pending (the commit is on its way to this node): they
 	// must not run again.
@@ -82,7 +85,7 @@ type batchProgress struct {
 func newHandoffRunner(n *Node) *handoffRunner {
 	h := &handoffRunner{
 		n: n, cfg: n.cfg.Handoff, sched: handoff.NewScheduler(n.cfg.Handoff),
-		workers: map[handoff.ID]*worker{}, lostAt: map[int]time.Time{}, owned: map[int]bool{},
+		workers: map[handoff.ID]*worker{}, lostAt: map[int]time.Time{}, downSinceLoss: map[int]bool{}, owned: map[int]bool{},
 		moved: map[handoff.ID]bool{}, saved: map[handoff.ID]bool{},
 		wake: make(chan struct{}, 1), events: make(chan workerEvent, 64),
 	}
@@ -246,10 +249,12 @@ func (h *handoffRunner) noteTopology(now time.Time) {
 	for p := range h.owned {
 		if !owned[p] {
 			h.lostAt[p] = now
+			delete(h.downSinceLoss, p)
 		}
 	}
 	for p := range owned {
 		delete(h.lostAt, p)
+		delete(h.downSinceLoss, p)
 	}
 	h.owned = owned
 }
@@ -279,8 +284,8 @@ func (h *handoffRunner) ownershipCandidates() []handoff.ID {
 
 // hintCandidates are the partitions this node holds data for but does not
 // own, that are not moving to this node, and whose drop grace (if this
-// node owned them until recently) has passed: deliverable when their
-// owner is up, held while it is down.
+// node owned them until recently) has passed or whose owner went down
+// during it: deliverable when their owner is up, held while it is down.
 func (h *handoffRunner) hintCandidates(now time.Time) (deliver, held []handoff.ID) {
 	rt := h.n.routing.Load()
 	if rt == nil {
@@ -294,7 +299,7 @@ func (h *handoffRunner) hintCandidates(now time.Time) (deliver, held []handoff.I
 		if owner == h.n.cfg.NodeID || rt.pending[p] == h.n.cfg.NodeID {
 			continue
 		}
-		if at, ok := lost[p]; ok && now.Sub(at) < h.cfg.DropGrace {
+		if at, ok := lost[p]; ok && now.Sub(at) < h.cfg.DropGrace && !h.ownerDownSinceLoss(p, owner) {
 			continue
 		}
 		if !h.n.holdsAny(p) {
@@ -308,6 +313,20 @@ func (h *handoffRunner) hintCandidates(now time.Time) (deliver, held []handoff.I
 		}
 	}
 	return deliver, held
+}
+
+// ownerDownSinceLoss reports whether the owner of p, a partition this
+// node lost within the drop grace, has been seen down since. The copy kept
+// here for requests routed by a lagging ring then takes fallback writes
+// for the owner: those are hints, to be listed as held while it is down
+// and delivered as soon as it is back, not a grace later.
+func (h *handoffRunner) ownerDownSinceLoss(p int, owner string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.n.live.Up(owner) {
+		h.downSinceLoss[p] = true
+	}
+	return h.downSinceLoss[p]
 }
 
 // holdsAny reports whether partition p has any key here.

@@ -1176,6 +1176,47 @@ func TestHandoffOldOwnerKeepsCopyForDropGrace(t *testing.T) {
 	c.waitNoForeign()
 }
 
+// If the new owner goes down during the old owner's drop grace, the copy
+// kept there takes fallback writes for it: they are listed as held hints
+// at once and delivered as soon as the owner is back, not a grace later.
+func TestHandoffOwnerDownDuringDropGraceGetsHintsOnReturn(t *testing.T) {
+	c := newTestCluster(t, 5)
+	p := 3
+	from, to := moveTarget(c, p)
+	locs := keysOf(c.ring, "grace", 40, func(q int) bool { return q == p })
+	c.preload(ring.VNode{Partition: p, Node: from}, locs, func(i int) string { return fmt.Sprintf("v%d", i) })
+	plane := newFakePlane(c, c.ring)
+	c.runHandoff([]string{from}, nil)
+	old := c.node(from)
+	settle := func() {
+		for range 2 {
+			old.WakeHandoff()
+			waitFor(t, "the loop to take the wake", func() bool { return len(old.handoff.wake) == 0 }, nil)
+		}
+	}
+	settle()
+	plane.mu.Lock()
+	plane.ring = moveOne(t, plane.ring, p, to)
+	plane.pushLocked()
+	plane.mu.Unlock()
+	settle()
+	old.view.set(to, false)
+	settle()
+	id := handoff.ID{Kind: handoff.Hinted, Partition: p, From: from, To: to}
+	if st, ok := localStatus(old.Node, id); !ok || st.State != handoff.Held {
+		t.Fatalf("owner down during the drop grace: transfer %v listed as %v (%v), want held", id, statusString(st), ok)
+	}
+	old.view.set(to, true)
+	old.WakeHandoff()
+	// No clock advance: the grace has not passed.
+	waitFor(t, "the hints delivered to the returning owner", func() bool { return !old.holdsAny(p) }, old.WakeHandoff)
+	for _, l := range locs {
+		if o := c.stored(ring.VNode{Partition: p, Node: to}, l); o == nil {
+			t.Fatalf("%v not delivered to %s", l, to)
+		}
+	}
+}
+
 // Pausing and at once resuming a running transfer leaves exactly one
 // worker streaming it, one the operator can still stop.
 func TestHandoffPauseResumeAtOnce(t *testing.T) {

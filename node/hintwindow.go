@@ -29,6 +29,8 @@ func (n *Node) MarkDown(node string, at time.Time) {
 		n.down.since[node] = at
 		n.down.count.Add(1)
 	}
+	// What this node holds for node is held hints from now on: list them.
+	n.WakeHandoff()
 }
 
 // MarkUp records that node is alive again.
