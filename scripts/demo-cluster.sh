@@ -64,17 +64,6 @@ cmd_up() {
 		wait_until "$UP_TIMEOUT" "$n to see the ring settled on $valid nodes" settled "$n" "$valid" ||
 			fail_up "the ring did not settle"
 	done
-	if ((staged)); then
-		# node1 keeps the partitions it just handed over for the drop grace
-		# (1 min). Until that has passed, what it stores there as a fallback
-		# for a down node is neither listed by 'cairnctl transfers' nor handed
-		# off, which step 4 of scripts/demo.sh would trip over: start the
-		# demo from a cluster past it.
-		local since=$SECONDS
-		echo "waiting out node1's drop grace (1 min) on the partitions it handed over" >&2
-		wait_until 90 "the drop grace to pass" grace_passed "$since" || fail_up "unreachable"
-	fi
-
 	echo
 	echo "The demo cluster is up. Each node's HTTP API (Riak's, and /admin for cairnctl):"
 	for n in "${DEMO_NODES[@]}"; do
@@ -88,10 +77,6 @@ cmd_up() {
 }
 
 has_id() { [[ -n $(id_of "$1") ]]; }
-
-# grace_passed SINCE: the drop grace (1 min) and one handoff interval
-# (10 s) have passed since SECONDS was SINCE.
-grace_passed() { ((SECONDS - $1 >= 70)); }
 
 cmd_down() {
 	compose down -v --remove-orphans
