@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"log/slog"
 	"maps"
 	"net/http/httptest"
 	"slices"
@@ -12,33 +11,17 @@ import (
 
 	"github.com/cairnkv/cairn/clock"
 	"github.com/cairnkv/cairn/node"
-	"github.com/cairnkv/cairn/node/httpapi"
-	"github.com/cairnkv/cairn/node/store"
 )
 
 // serveBench runs a standalone node's HTTP API with the consistent
 // bucket type "sc" besides default, and returns its URL.
 func serveBench(t *testing.T) string {
 	t.Helper()
-	cfg := node.DefaultLocalConfig("n1")
-	cfg.Logger = slog.New(slog.DiscardHandler)
 	sc := node.DefaultProps()
 	sc.Consistent = true
 	sc.AllowMult = false
-	md := node.NewMemMetadata(clock.Real{}, cfg.Props, map[string]node.Props{"sc": sc})
-	eng := store.NewMem()
-	n, err := node.New(cfg, eng, md)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = n.Close()
-		_ = eng.Close()
-	})
-	api, err := httpapi.New(httpapi.DefaultConfig(), n, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := node.NewMemMetadata(clock.Real{}, node.DefaultProps(), map[string]node.Props{"sc": sc})
+	_, api := startNode(t, nil, md)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return srv.URL

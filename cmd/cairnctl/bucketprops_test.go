@@ -1,7 +1,6 @@
 package main
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,8 +8,6 @@ import (
 
 	"github.com/cairnkv/cairn/meta/adminapi"
 	"github.com/cairnkv/cairn/node"
-	"github.com/cairnkv/cairn/node/httpapi"
-	"github.com/cairnkv/cairn/node/store"
 )
 
 // serveNode runs a standalone node's HTTP API, with the bucket type
@@ -19,24 +16,7 @@ import (
 // node.
 func serveNode(t *testing.T) (string, *node.Node) {
 	t.Helper()
-	cfg := node.DefaultLocalConfig("n1")
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	maps := node.DefaultProps()
-	maps.NVal = 2
-	cfg.Types = map[string]node.Props{"maps": maps}
-	eng := store.NewMem()
-	n, err := node.New(cfg, eng, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = n.Close()
-		_ = eng.Close()
-	})
-	api, err := httpapi.New(httpapi.DefaultConfig(), n, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, api := startNode(t, withMaps, nil)
 	mux := http.NewServeMux()
 	mux.Handle("/admin/", adminapi.New(fixture(), nil))
 	mux.Handle("/", api)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,8 +13,6 @@ import (
 	kv "github.com/cairnkv/cairn/client"
 	"github.com/cairnkv/cairn/clock"
 	"github.com/cairnkv/cairn/node"
-	"github.com/cairnkv/cairn/node/httpapi"
-	"github.com/cairnkv/cairn/node/store"
 )
 
 // dataEpoch is the fake time of serveData's node: the last-modified
@@ -26,25 +23,10 @@ var dataEpoch = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 // bucket type "maps" (n_val 2) besides default, and returns its URL.
 func serveData(t *testing.T) string {
 	t.Helper()
-	cfg := node.DefaultLocalConfig("n1")
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.Clock = clock.NewFake(dataEpoch)
-	maps := node.DefaultProps()
-	maps.NVal = 2
-	cfg.Types = map[string]node.Props{"maps": maps}
-	eng := store.NewMem()
-	n, err := node.New(cfg, eng, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = n.Close()
-		_ = eng.Close()
-	})
-	api, err := httpapi.New(httpapi.DefaultConfig(), n, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, api := startNode(t, func(cfg *node.Config) {
+		cfg.Clock = clock.NewFake(dataEpoch)
+		withMaps(cfg)
+	}, nil)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return srv.URL
