@@ -33,7 +33,10 @@
 //   - Errors are *Error values wrapping one sentinel (ErrNotFound,
 //     ErrQuorum, ErrConflict, ErrBadRequest, ErrUnknownBucketType,
 //     ErrUnavailable) and carrying the status, the node and the server's
-//     message.
+//     message; except when the call's context or timeout ends first: the
+//     error then wraps context.DeadlineExceeded or context.Canceled (test
+//     with errors.Is), and the last attempt's error when there was one. A
+//     write that ends so may or may not have been applied.
 //   - A value comes back byte for byte as stored, Content-Encoding
 //     included: the client never decompresses it.
 //
