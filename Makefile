@@ -77,3 +77,14 @@ demo-down:
 	./scripts/demo-cluster.sh down
 
 .PHONY: docker demo demo-down
+
+## e2e: fresh demo cluster, then the fault tests of ./e2e (partition, kill -9, pause; lost writes, linearizability); removes the cluster after, even on failure
+e2e: docker
+	$(MAKE) demo-down
+	@start=$$(date +%s); rc=0; \
+	{ $(MAKE) demo && $(GO) test -tags e2e -count=1 -timeout 15m -v ./e2e/; } || rc=$$?; \
+	$(MAKE) demo-down || true; \
+	echo "make e2e: exit $$rc after $$(( $$(date +%s) - start ))s (image build not counted)"; \
+	exit $$rc
+
+.PHONY: e2e
