@@ -1146,28 +1146,38 @@ func TestHandoffOneWakeDeliversEveryHint(t *testing.T) {
 // When a node stops owning a partition, it keeps its copy for the drop
 // grace (requests routed by a lagging ring still find the data), then
 // hands it off and drops it.
-func TestHandoffOldOwnerKeepsCopyForDropGrace(t *testing.T) {
-	c := newTestCluster(t, 5)
-	p := 3
+// lostPartition preloads 40 keys of partition p on its owner, runs the
+// owner's handoff loop and moves p to another node on the ring as if its
+// copy were done: the old owner no longer owns p and is inside its drop
+// grace. It returns the old owner, the new one, the keys and a settle
+// func that lets the old owner's loop take two wakes.
+func lostPartition(t *testing.T, c *testCluster, p int) (old *clusterNode, to string, locs []Location, settle func()) {
+	t.Helper()
 	from, to := moveTarget(c, p)
-	locs := keysOf(c.ring, "grace", 40, func(q int) bool { return q == p })
+	locs = keysOf(c.ring, "grace", 40, func(q int) bool { return q == p })
 	c.preload(ring.VNode{Partition: p, Node: from}, locs, func(i int) string { return fmt.Sprintf("v%d", i) })
 	plane := newFakePlane(c, c.ring)
 	c.runHandoff([]string{from}, nil)
-	old := c.node(from)
-	settle := func() {
+	old = c.node(from)
+	settle = func() {
 		for range 2 {
 			old.WakeHandoff()
 			waitFor(t, "the loop to take the wake", func() bool { return len(old.handoff.wake) == 0 }, nil)
 		}
 	}
 	settle()
-	// The ring changes (the move's copy is done): from no longer owns p.
 	plane.mu.Lock()
 	plane.ring = moveOne(t, plane.ring, p, to)
 	plane.pushLocked()
 	plane.mu.Unlock()
 	settle()
+	return old, to, locs, settle
+}
+
+func TestHandoffOldOwnerKeepsCopyForDropGrace(t *testing.T) {
+	c := newTestCluster(t, 5)
+	p := 3
+	old, _, _, _ := lostPartition(t, c, p)
 	if !old.holdsAny(p) || old.Stats().HintsHandedOff != 0 || len(old.localTransfers()) != 0 {
 		t.Fatalf("old owner handing off partition %d before the drop grace passed: holds %v, handed off %d, transfers %v",
 			p, old.holdsAny(p), old.Stats().HintsHandedOff, old.localTransfers())
@@ -1182,24 +1192,8 @@ func TestHandoffOldOwnerKeepsCopyForDropGrace(t *testing.T) {
 func TestHandoffOwnerDownDuringDropGraceGetsHintsOnReturn(t *testing.T) {
 	c := newTestCluster(t, 5)
 	p := 3
-	from, to := moveTarget(c, p)
-	locs := keysOf(c.ring, "grace", 40, func(q int) bool { return q == p })
-	c.preload(ring.VNode{Partition: p, Node: from}, locs, func(i int) string { return fmt.Sprintf("v%d", i) })
-	plane := newFakePlane(c, c.ring)
-	c.runHandoff([]string{from}, nil)
-	old := c.node(from)
-	settle := func() {
-		for range 2 {
-			old.WakeHandoff()
-			waitFor(t, "the loop to take the wake", func() bool { return len(old.handoff.wake) == 0 }, nil)
-		}
-	}
-	settle()
-	plane.mu.Lock()
-	plane.ring = moveOne(t, plane.ring, p, to)
-	plane.pushLocked()
-	plane.mu.Unlock()
-	settle()
+	old, to, locs, settle := lostPartition(t, c, p)
+	from := old.ID()
 	old.view.set(to, false)
 	settle()
 	id := handoff.ID{Kind: handoff.Hinted, Partition: p, From: from, To: to}
