@@ -239,7 +239,7 @@ func (a *aae) candidates(rt *routing) []antientropy.ExchangeID {
 		if _, moving := rt.pending[p]; moving || a.unbuilt[p] {
 			continue
 		}
-		for _, nv := range slices.Sorted(mapKeys(nvals)) {
+		for _, nv := range slices.Sorted(maps.Keys(nvals)) {
 			for k := range nv {
 				q := (p - k + size) % size
 				pl := rt.ring.PreflistFor(q, nv)
@@ -253,16 +253,6 @@ func (a *aae) candidates(rt *routing) []antientropy.ExchangeID {
 		}
 	}
 	return out
-}
-
-func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // apply changes the scheduler's controls; it takes a.mu.

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func (c *testCluster) nudgeAAE() {
 	c.clock.Advance(cfg.ExchangeInterval + cfg.ExchangeJitter)
 }
 
-// missing lists the keys of locs that some primary vnode lacks or holds
+// diverged lists the keys of locs that some primary vnode lacks, or holds
 // a different object for than the first primary.
 func (c *testCluster) diverged(locs []Location) []Location {
 	var out []Location
@@ -207,7 +208,7 @@ func TestAAETreesMatchARebuild(t *testing.T) {
 			if err := v.rebuildTrees(p); err != nil {
 				t.Fatal(err)
 			}
-			if after := treeRoots(v.trees, p); !maps_Equal(before, after) {
+			if after := treeRoots(v.trees, p); !maps.Equal(before, after) {
 				t.Fatalf("%s vnode %d: incremental roots %v, rebuilt %v", id, p, before, after)
 			}
 		}
@@ -222,18 +223,6 @@ func treeRoots(ts *trees, p int) map[treeID]uint64 {
 		}
 	}
 	return out
-}
-
-func maps_Equal(a, b map[treeID]uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // The cost of an exchange follows the number of differing keys, not the
