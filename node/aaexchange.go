@@ -188,34 +188,19 @@ type rpcSide struct {
 
 var _ antientropy.Side = (*rpcSide)(nil)
 
-func (s *rpcSide) call(ctx context.Context, method string, req, resp any) error {
-	addr, err := peers{s.n}.addr(s.node)
-	if err != nil {
-		return err
-	}
-	body, err := encodeMsg(req)
-	if err != nil {
-		return err
-	}
-	out, err := s.n.tr.Call(ctx, addr, method, body)
+// sideCall is one round trip of an exchange with the peer vnode, counted
+// in the exchange's cost.
+func sideCall[Resp any](ctx context.Context, s *rpcSide, method string, req any) (*Resp, error) {
+	what := fmt.Sprintf("aae exchange with %s/%d", s.node, s.p)
+	resp, size, err := callSized[Resp](ctx, peers{s.n}, s.node, method, what, req)
 	s.cost.calls.Add(1)
-	s.cost.bytes.Add(int64(len(body) + len(out)))
-	if err != nil {
-		return fmt.Errorf("node: aae exchange with %s/%d: %w", s.node, s.p, err)
-	}
-	if err := decodeMsg(out, resp); err != nil {
-		return fmt.Errorf("node: aae exchange with %s/%d: reply: %w", s.node, s.p, err)
-	}
-	return nil
+	s.cost.bytes.Add(int64(size))
+	return resp, err
 }
 
 func (s *rpcSide) tree(ctx context.Context, level uint8, branches []int) (*aaeTreeResp, error) {
-	var resp aaeTreeResp
 	req := aaeTreeReq{Partition: s.p, Q: s.tid.q, N: s.tid.n, Segments: s.segments, Level: level, Branches: branches}
-	if err := s.call(ctx, methodAAETree, &req, &resp); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return sideCall[aaeTreeResp](ctx, s, methodAAETree, &req)
 }
 
 func (s *rpcSide) Root(ctx context.Context) (uint64, error) {
@@ -251,9 +236,9 @@ func (s *rpcSide) Segments(ctx context.Context, branches []int) ([][]uint64, err
 func (s *rpcSide) Keys(ctx context.Context, segs []int) ([]antientropy.KeyEntry, error) {
 	var out []antientropy.KeyEntry
 	for chunk := range slices.Chunk(segs, maxKeysSegments) {
-		var resp aaeKeysResp
 		req := aaeKeysReq{Partition: s.p, Q: s.tid.q, N: s.tid.n, Segments: s.segments, Segs: chunk}
-		if err := s.call(ctx, methodAAEKeys, &req, &resp); err != nil {
+		resp, err := sideCall[aaeKeysResp](ctx, s, methodAAEKeys, &req)
+		if err != nil {
 			return nil, err
 		}
 		if len(resp.Segs) != len(resp.Keys) || len(resp.Keys) != len(resp.Hashes) {

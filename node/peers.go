@@ -35,23 +35,31 @@ func (p peers) addr(node string) (string, error) {
 // call sends req to node's method and decodes the answer into resp. what
 // names the exchange in errors ("get from n2/7").
 func call[Resp any](ctx context.Context, p peers, node, method, what string, req any) (*Resp, error) {
+	resp, _, err := callSized[Resp](ctx, p, node, method, what, req)
+	return resp, err
+}
+
+// callSized is call that also returns the bytes of the request and the
+// answer, for callers that account for what they send (anti-entropy).
+func callSized[Resp any](ctx context.Context, p peers, node, method, what string, req any) (*Resp, int, error) {
 	addr, err := p.addr(node)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	body, err := encodeMsg(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out, err := p.n.tr.Call(ctx, addr, method, body)
+	size := len(body) + len(out)
 	if err != nil {
-		return nil, fmt.Errorf("node: %s: %w", what, err)
+		return nil, size, fmt.Errorf("node: %s: %w", what, err)
 	}
 	resp := new(Resp)
 	if err := decodeMsg(out, resp); err != nil {
-		return nil, fmt.Errorf("node: %s: reply: %w", what, err)
+		return nil, size, fmt.Errorf("node: %s: reply: %w", what, err)
 	}
-	return resp, nil
+	return resp, size, nil
 }
 
 // decodeReply decodes an object a peer sent back. A failure is the
