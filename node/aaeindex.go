@@ -54,6 +54,12 @@ func parseIndexKey(b []byte) (t treeID, seg int, key []byte, ok bool) {
 	return t, int(binary.BigEndian.Uint32(b[5:])), b[indexHeaderLen:], true
 }
 
+// indexOp is the write that sets key's entry in tree id, segment seg, of
+// vnode p to h (0: deletes it).
+func indexOp(p int, id treeID, seg int, key []byte, h uint64) store.Op {
+	return store.Op{Partition: indexPartition(p), Key: indexKey(id, seg, key), Value: encodeHash(h), Delete: h == 0}
+}
+
 func encodeHash(h uint64) []byte { return binary.LittleEndian.AppendUint64(nil, h) }
 
 func decodeHash(b []byte) (uint64, bool) {

@@ -107,40 +107,30 @@ func (v *vnodes) verifyEntry(p int, k []byte) (bool, error) {
 			return false, err
 		}
 	}
-	w := &v.writers[p%len(v.writers)]
-	w.RLock()
-	defer w.RUnlock()
-	old, err := v.indexEntry(p, id, seg, key)
-	if err != nil {
-		return false, err
-	}
-	if err := v.eng.Delete(indexPartition(p), k); err != nil {
-		return false, err
-	}
-	v.trees.update(p, id, seg, old, 0)
-	return true, nil
+	return v.setEntryAt(p, id, seg, key, 0)
 }
 
 // setEntry sets key's entry in tree id to h (0: removes it); the caller
 // holds the key's lock.
 func (v *vnodes) setEntry(p int, id treeID, key []byte, h uint64) (bool, error) {
+	return v.setEntryAt(p, id, antientropy.SegmentOf(key, v.trees.segments), key, h)
+}
+
+// setEntryAt is setEntry for the entry in segment seg, which need not be
+// the key's segment under this node's tree shape (a stale entry).
+func (v *vnodes) setEntryAt(p int, id treeID, seg int, key []byte, h uint64) (bool, error) {
 	w := &v.writers[p%len(v.writers)]
 	w.RLock()
 	defer w.RUnlock()
-	seg := antientropy.SegmentOf(key, v.trees.segments)
 	old, err := v.indexEntry(p, id, seg, key)
-	if err != nil || old == h {
+	// A removal is written even when the entry reads as absent: it may
+	// be there, damaged (indexEntry reads that as absent too).
+	if err != nil || (old == h && h != 0) {
 		return false, err
 	}
-	ik := indexKey(id, seg, key)
-	if h == 0 {
-		err = v.eng.Delete(indexPartition(p), ik)
-	} else {
-		err = v.eng.Put(indexPartition(p), ik, encodeHash(h))
-	}
-	if err != nil {
+	if err := v.eng.Write([]store.Op{indexOp(p, id, seg, key, h)}); err != nil {
 		return false, fmt.Errorf("node: vnode %d: write aae index: %w", p, err)
 	}
 	v.trees.update(p, id, seg, old, h)
-	return true, nil
+	return old != h, nil
 }

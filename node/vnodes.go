@@ -130,7 +130,7 @@ func (v *vnodes) write(p int, key, raw []byte, prev oldHash, h uint64) error {
 	}
 	ops := [2]store.Op{
 		{Partition: store.Partition(p), Key: key, Value: raw, Delete: raw == nil},
-		{Partition: indexPartition(p), Key: indexKey(id, seg, key), Value: encodeHash(h), Delete: h == 0},
+		indexOp(p, id, seg, key, h),
 	}
 	if err := v.eng.Write(ops[:]); err != nil {
 		return fmt.Errorf("node: vnode %d: write: %w", p, err)
