@@ -312,8 +312,6 @@ func (n *Node) AAEStatus(context.Context) (antientropy.Status, error) {
 	unbuilt := maps.Clone(a.unbuilt)
 	a.mu.Unlock()
 	st.Node = n.cfg.NodeID
-	m := n.metrics
-	st.Exchanges, st.KeysCompared, st.KeysRepaired, st.Bytes = m.aaeExchanges.Load(), m.aaeKeysCompared.Load(), m.aaeKeysRepaired.Load(), m.aaeBytes.Load()
 	st.TreeBytes = int64(n.local.trees.memory())
 	var owned []int
 	if r := n.Ring(); r != nil {
