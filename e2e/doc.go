@@ -5,7 +5,9 @@
 // (`make demo`: node1..node4 in the ring, node5 outside, HTTP on
 // 127.0.0.1:28098..28102) and inject real faults with the docker CLI:
 // network disconnect and connect, kill -s KILL and start, pause and
-// unpause. `make e2e` builds the image, starts a fresh cluster, runs them
+// unpause; and splits of the cluster network, with blackhole routes added
+// inside the containers' network namespaces (nsenter and ip, as root),
+// which leave the host's published ports reachable on both sides. `make e2e` builds the image, starts a fresh cluster, runs them
 // and removes the cluster.
 //
 // # What is checked
