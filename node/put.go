@@ -229,14 +229,21 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 		}
 		replies <- putReply{vn: coord.VNode, primary: coord.Role == ring.Primary, durable: durable && err == nil, obj: obj, err: err}
 	})
-	for _, e := range others {
+	for i, e := range others {
 		if e.Role == ring.Fallback {
 			// Picked up front: gossip already said the primary is down.
 			n.metrics.fallbackWrites.Add(1)
 		}
+		// Replica i waits i µs longer than the one before it, so that
+		// replicas whose timeouts started together do not fail at the
+		// same instant and race for the same spare: which fallback serves
+		// which partition then follows from the order of the preference
+		// list, not from which goroutine ran first, and the deterministic
+		// simulation replays it.
+		timeout := n.cfg.ReplicaTimeout + time.Duration(i)*time.Microsecond
 		wg.Go(func() {
 			for {
-				rctx, cancel := context.WithTimeout(ctx, n.cfg.ReplicaTimeout)
+				rctx, cancel := context.WithTimeout(ctx, timeout)
 				merged, err := n.replicas.PutReplica(rctx, e.VNode, key, obj, durable)
 				cancel()
 				if err == nil || ctx.Err() != nil {

@@ -1,0 +1,152 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/cairnkv/cairn/node"
+	"github.com/cairnkv/cairn/node/store"
+)
+
+// repairTime is how long the checks let read repair run after their reads.
+const repairTime = 2 * time.Second
+
+// check runs once the cluster has settled, with every node up and every
+// link restored, and records what does not hold.
+func (s *sim) check() {
+	h := s.hist
+	byKey := map[string][]string{}
+	for e, k := range h.acked {
+		byKey[k] = append(byKey[k], e)
+	}
+	for k := range s.cfg.Keys {
+		key := keyName(k)
+		set, err := s.readAll(key)
+		if err != nil {
+			h.violate("read %s with r=all after settling: %v", key, err)
+			continue
+		}
+		var lost []string
+		for _, e := range byKey[key] {
+			if !set[e] {
+				lost = append(lost, e)
+			}
+		}
+		slices.Sort(lost)
+		h.lost += len(lost)
+		if len(lost) > 0 {
+			h.violate("%s: %d acknowledged element(s) lost: %v", key, len(lost), lost)
+		}
+		for e := range set {
+			if !h.tried[e] {
+				h.phantom++
+				h.violate("%s: element %s present but never written", key, e)
+			}
+		}
+		s.logf("check %s: %d elements, %d acknowledged", key, len(set), len(byKey[key]))
+	}
+	// The reads above repaired what they found stale; let that finish.
+	end := time.Now().Add(repairTime)
+	for time.Now().Before(end) {
+		s.step()
+	}
+	s.checkReplicas()
+	s.checkHints()
+}
+
+// readAll reads key with r=all through the first node, merging siblings.
+// A read may fail while it finds a replica corrupt; it repairs the replica
+// as it ends, so the read is tried again, a few times, as a client would.
+func (s *sim) readAll(key string) (set map[string]bool, err error) {
+	for range 4 {
+		if set, err = s.readAllOnce(key); err == nil {
+			return set, nil
+		}
+		s.logf("check %s: r=all read failed: %v", key, err)
+		end := time.Now().Add(repairTime)
+		for time.Now().Before(end) {
+			s.step()
+		}
+	}
+	return nil, err
+}
+
+func (s *sim) readAllOnce(key string) (map[string]bool, error) {
+	n := s.handle(s.ids[0])
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	opts := node.DefaultGetOptions()
+	opts.R = node.QuorumAll
+	done := make(chan struct{})
+	var set map[string]bool
+	var err error
+	go func() {
+		defer close(done)
+		obj, gerr := n.Get(ctx, location(key), opts)
+		if gerr != nil && !errors.Is(gerr, node.ErrNotFound) {
+			err = gerr
+			return
+		}
+		set = members(obj)
+	}()
+	// The driver must keep moving messages while the read waits.
+	for {
+		select {
+		case <-done:
+			return set, err
+		default:
+			s.step()
+		}
+	}
+}
+
+// checkReplicas compares the stored bytes of every key on each of its
+// primaries: after settling, they must be identical.
+func (s *sim) checkReplicas() {
+	for k := range s.cfg.Keys {
+		key := keyName(k)
+		lb := location(key).Bytes()
+		var first []byte
+		var firstAt string
+		for i, vn := range s.ring.Preflist(lb, nVal) {
+			v, err := s.nodes[vn.Node].mem.Get(store.Partition(vn.Partition), lb)
+			if errors.Is(err, store.ErrNotFound) {
+				v, err = nil, nil
+			}
+			if err != nil {
+				s.hist.violate("%s on %s/%d: %v", key, vn.Node, vn.Partition, err)
+				continue
+			}
+			if i == 0 {
+				first, firstAt = v, vn.Node
+				continue
+			}
+			if !bytes.Equal(first, v) {
+				s.hist.violate("%s: replicas differ after settling: %s/%d has %d bytes, %s has %d", key, vn.Node, vn.Partition, len(v), firstAt, len(first))
+			}
+		}
+	}
+}
+
+// checkHints looks for data a node holds under a partition it does not
+// own: a fallback's hint that handoff never delivered or never dropped.
+func (s *sim) checkHints() {
+	for _, id := range s.ids {
+		for q := range ringSize {
+			if s.ring.Owner(q) == id {
+				continue
+			}
+			data, err := s.nodes[id].mem.Dump(store.Partition(q))
+			if err != nil {
+				s.hist.violate("dump %s/%d: %v", id, q, err)
+				continue
+			}
+			if len(data) > 0 {
+				s.hist.violate("%s still holds %d key(s) of partition %d, owned by %s: a hint left behind", id, len(data), q, s.ring.Owner(q))
+			}
+		}
+	}
+}

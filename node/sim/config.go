@@ -1,0 +1,85 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cairnkv/cairn/node/store"
+)
+
+// Config is one simulation run. Everything random in the run is drawn from
+// Seed.
+type Config struct {
+	Seed int64
+	// Nodes is the cluster's size, 3 to 7.
+	Nodes int
+	// Clients run the set workload concurrently, on Keys keys.
+	Clients int
+	Keys    int
+	// FaultPhase is the virtual time the clients run while faults come
+	// and go; Settle bounds the virtual time after everything is healed
+	// for read repair, hinted handoff and anti-entropy to converge.
+	FaultPhase time.Duration
+	Settle     time.Duration
+	// FaultEvery is the mean virtual time between two fault actions.
+	FaultEvery time.Duration
+	// LossRate is the chance that a message is lost during the fault
+	// phase.
+	LossRate float64
+	// Sync is the engines' durability policy; a crash loses what it had
+	// not made durable. The clients write with dw=2, so that an
+	// acknowledgement promises two durable copies whatever the policy.
+	Sync store.SyncPolicy
+	// Corrupt adds the corruption of a stored value to the faults.
+	Corrupt bool
+	// Trace keeps the last Trace lines of the log for a failure report.
+	Trace int
+	// KeepLog keeps the whole event log in Result.Log.
+	KeepLog bool
+}
+
+// DefaultConfig draws the shape of a run from seed: 3 to 7 nodes, a
+// five-second fault phase with message loss, delay and reordering,
+// partitions both ways and one way, crashes and restarts. Its engines sync
+// every write, and no stored value is corrupted: the faults in which a
+// replica loses writes it coordinated are FullConfig's.
+func DefaultConfig(seed int64) Config {
+	return Config{
+		Seed:       seed,
+		Nodes:      3 + int(uint64(seed)%5),
+		Clients:    4,
+		Keys:       4,
+		FaultPhase: 5 * time.Second,
+		Settle:     40 * time.Second,
+		FaultEvery: 400 * time.Millisecond,
+		LossRate:   0.05,
+		Sync:       store.SyncAlways,
+		Trace:      60,
+	}
+}
+
+// FullConfig is DefaultConfig with every fault: the sync policy drawn
+// from the seed (so a crash loses unsynced writes under interval and
+// none), and stored values corrupted. A replica that loses a write it
+// coordinated can issue the same dot again; see the package doc.
+func FullConfig(seed int64) Config {
+	c := DefaultConfig(seed)
+	c.Sync = []store.SyncPolicy{store.SyncAlways, store.SyncInterval, store.SyncNone}[(uint64(seed)/5)%3]
+	c.Corrupt = true
+	return c
+}
+
+// Validate reports the first unusable setting.
+func (c Config) Validate() error {
+	switch {
+	case c.Nodes < 3 || c.Nodes > 7:
+		return fmt.Errorf("sim: config: %d nodes, want 3 to 7", c.Nodes)
+	case c.Clients < 1 || c.Keys < 1:
+		return fmt.Errorf("sim: config: %d clients on %d keys, want at least one of each", c.Clients, c.Keys)
+	case c.FaultPhase <= 0 || c.Settle <= 0 || c.FaultEvery <= 0:
+		return fmt.Errorf("sim: config: phases and fault interval must be positive")
+	case c.LossRate < 0 || c.LossRate >= 1:
+		return fmt.Errorf("sim: config: loss rate %v outside [0, 1)", c.LossRate)
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+// Package sim runs whole cairn clusters in one process under one seed: the
+// deterministic simulation test.
+//
+// A run starts 3 to 7 nodes (node.NewClustered on store.Mem engines) inside
+// a testing/synctest bubble, so that time is virtual: it moves only when
+// every goroutine of the run is blocked, and then straight to the next
+// timer. Node-to-node messages go through an rpc.StepNetwork, where they
+// wait until the driver moves them. The driver is the one goroutine that
+// decides: it waits until every other goroutine is blocked
+// (synctest.Wait), sorts the queued messages into an order that does not
+// depend on scheduling, and draws from the seed which one to deliver or
+// drop, when to let time pass, and which fault to inject next. So one seed
+// replays one history: Result.Log is the same, byte for byte, on every run
+// of a seed (TestSameSeedSameLog).
+//
+// Faults drawn from the seed during the fault phase: message loss, delay
+// and reordering (the driver's choice of message and of when time passes),
+// symmetric and one-way partitions, node crashes with the loss of what the
+// engine's sync policy had not made durable, restarts, and corruption of a
+// stored value. Gossip is modelled by the driver: it tells every node's
+// liveness view, after a detection delay, who crashed, restarted or is
+// across a partition.
+//
+// The workload is Jepsen's set: clients add unique elements to sets kept
+// in a few keys, by read-modify-write with the causal context, merging
+// siblings by union. After the fault phase the driver heals everything,
+// restarts crashed nodes, lets read repair, hinted handoff and
+// anti-entropy run for a bounded virtual time, and checks (Result.Violations):
+//
+//   - no acknowledged element is missing from its key;
+//   - no element is present that no client tried to add;
+//   - every primary replica of every key holds the same bytes;
+//   - no node holds data for a partition it does not own (a hint left
+//     behind);
+//   - no goroutine of the run is left (synctest fails the test otherwise).
+//
+// Use:
+//
+//	res := sim.Run(t, sim.DefaultConfig(seed))
+//	if len(res.Violations) > 0 { t.Fatal(res.Report()) }
+package sim

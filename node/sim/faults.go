@@ -1,0 +1,229 @@
+package sim
+
+import (
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/cairnkv/cairn/node"
+	"github.com/cairnkv/cairn/node/store"
+)
+
+// fault kinds, with their weights in the draw.
+var faultKinds = []struct {
+	name   string
+	weight int
+}{
+	{"partition", 2},
+	{"one-way", 1},
+	{"crash", 2},
+	{"restart", 2},
+	{"heal-network", 2},
+	{"corrupt", 1},
+}
+
+// injectFault draws one fault action and applies it.
+func (s *sim) injectFault() {
+	total := 0
+	for _, k := range faultKinds {
+		total += k.weight
+	}
+	x := s.rng.IntN(total)
+	kind := ""
+	for _, k := range faultKinds {
+		if x < k.weight {
+			kind = k.name
+			break
+		}
+		x -= k.weight
+	}
+	var did string
+	switch kind {
+	case "partition":
+		did = s.partition()
+	case "one-way":
+		a, b := s.ids[s.rng.IntN(len(s.ids))], s.ids[s.rng.IntN(len(s.ids))]
+		if a != b {
+			s.mu.Lock()
+			s.cut[[2]string{a, b}] = true
+			s.mu.Unlock()
+			did = a + " cannot reach " + b
+		}
+	case "crash":
+		if up := s.upNodes(); len(up) > 0 {
+			id := up[s.rng.IntN(len(up))]
+			s.crash(s.nodes[id])
+			did = id
+		}
+	case "restart":
+		if down := s.downNodes(); len(down) > 0 {
+			id := down[s.rng.IntN(len(down))]
+			if err := s.boot(s.nodes[id]); err != nil {
+				s.hist.violate("restart %s: %v", id, err)
+			}
+			did = id
+		}
+	case "heal-network":
+		s.mu.Lock()
+		clear(s.cut)
+		s.mu.Unlock()
+		did = "all links"
+	case "corrupt":
+		if s.cfg.Corrupt {
+			did = s.corruptOne()
+		}
+	}
+	if did == "" {
+		return // nothing to do for that kind now
+	}
+	s.faults[kind]++
+	s.logf("fault %s: %s", kind, did)
+}
+
+// partition cuts a random proper subset of the nodes off from the rest,
+// both ways.
+func (s *sim) partition() string {
+	var a, b []string
+	for _, id := range s.ids {
+		if s.rng.IntN(2) == 0 {
+			a = append(a, id)
+		} else {
+			b = append(b, id)
+		}
+	}
+	if len(a) == 0 || len(b) == 0 {
+		return ""
+	}
+	s.mu.Lock()
+	for _, x := range a {
+		for _, y := range b {
+			s.cut[[2]string{x, y}] = true
+			s.cut[[2]string{y, x}] = true
+		}
+	}
+	s.mu.Unlock()
+	return strings.Join(a, ",") + " | " + strings.Join(b, ",")
+}
+
+// corruptOne damages the stored value of one replica of a key that has not
+// been corrupted before, on a node that is up: a disk error the engine
+// cannot see. The object checksum must catch it and repair must mend it.
+func (s *sim) corruptOne() string {
+	for _, k := range s.rng.Perm(s.cfg.Keys) {
+		key := keyName(k)
+		if s.corrupt[key] {
+			continue
+		}
+		lb := location(key).Bytes()
+		pl := s.ring.Preflist(lb, nVal)
+		vn := pl[s.rng.IntN(len(pl))]
+		if !s.isUp(vn.Node) {
+			continue
+		}
+		sn := s.nodes[vn.Node]
+		v, err := sn.mem.Get(store.Partition(vn.Partition), lb)
+		if err != nil || len(v) == 0 {
+			continue
+		}
+		if err := store.CorruptValue(sn.mem, store.Partition(vn.Partition), lb, s.rng.IntN(len(v))); err != nil {
+			continue
+		}
+		s.corrupt[key] = true
+		return key + " on " + vn.Node
+	}
+	return ""
+}
+
+// healAll ends every fault: links are restored and crashed nodes restart.
+func (s *sim) healAll() {
+	s.mu.Lock()
+	clear(s.cut)
+	s.mu.Unlock()
+	for _, id := range s.downNodes() {
+		if err := s.boot(s.nodes[id]); err != nil {
+			s.hist.violate("restart %s: %v", id, err)
+		}
+	}
+	s.logf("healed: every link restored, every node up")
+}
+
+func (s *sim) upNodes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for _, id := range s.ids {
+		if s.up[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (s *sim) downNodes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for _, id := range s.ids {
+		if !s.up[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// applyDetections is the modelled gossip: once per detectAfter, every node
+// that is up learns the truth about the others. A peer is down to it when
+// the peer crashed or the two are cut off both ways (a one-way cut is
+// bridged by indirect probes, as memberlist's are). A change is passed on
+// as gossip's events are: MarkDown and MarkUp for the hint window, and a
+// wake of hinted handoff when a peer comes back.
+//
+// It reports whether any view changed.
+func (s *sim) applyDetections() (changed bool) {
+	now := time.Now()
+	if now.Before(s.nextGossip) {
+		return false
+	}
+	s.nextGossip = now.Add(detectAfter)
+	s.mu.Lock()
+	up := maps.Clone(s.up)
+	cut := maps.Clone(s.cut)
+	s.mu.Unlock()
+	for _, obs := range s.ids {
+		if !up[obs] {
+			continue
+		}
+		sn := s.nodes[obs]
+		woke := false
+		for _, sub := range s.ids {
+			if sub == obs {
+				continue
+			}
+			seen := up[sub] && !(cut[[2]string{obs, sub}] && cut[[2]string{sub, obs}])
+			if sn.view.Up(sub) == seen {
+				continue
+			}
+			sn.view.set(sub, seen)
+			changed = true
+			if seen {
+				sn.n.MarkUp(sub)
+				woke = true
+			} else {
+				sn.n.MarkDown(sub, now)
+			}
+			s.logf("gossip %s sees %s %s", obs, sub, map[bool]string{true: "up", false: "down"}[seen])
+		}
+		if woke {
+			sn.n.WakeHandoff()
+		}
+	}
+	return changed
+}
+
+// keyName is the name of workload key k.
+func keyName(k int) string { return "k" + string(rune('a'+k)) }
+
+// location is where a workload key lives.
+func location(key string) node.Location {
+	return node.Location{Type: node.DefaultType, Bucket: "sim", Key: key}
+}

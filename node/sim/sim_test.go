@@ -1,0 +1,93 @@
+package sim
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// seeds is how many seeds TestSeeds runs: SIM_SEEDS, or a default that
+// keeps `go test ./...` within a couple of minutes on two cores.
+func seeds(t *testing.T) (first int64, n int) {
+	if s := os.Getenv("SIM_SEED"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SIM_SEED=%q: %v", s, err)
+		}
+		return v, 1
+	}
+	n = 40
+	if testing.Short() {
+		n = 10
+	}
+	if s := os.Getenv("SIM_SEEDS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("SIM_SEEDS=%q: %v", s, err)
+		}
+		n = v
+	}
+	first = 1
+	if s := os.Getenv("SIM_FIRST"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SIM_FIRST=%q: %v", s, err)
+		}
+		first = v
+	}
+	return first, n
+}
+
+func TestSeeds(t *testing.T) {
+	first, n := seeds(t)
+	start := time.Now()
+	totals := map[string]int{}
+	var acked, attempted, events int
+	for seed := first; seed < first+int64(n); seed++ {
+		cfg := DefaultConfig(seed)
+		if os.Getenv("SIM_FULL") != "" {
+			cfg = FullConfig(seed)
+		}
+		res := Run(t, cfg)
+		if len(res.Violations) > 0 {
+			t.Fatal(res.Report())
+		}
+		if res.Acked == 0 {
+			t.Fatalf("seed %d: no write was acknowledged in %d attempts: the run tested nothing\n%s", seed, res.Attempted, res.Report())
+		}
+		for k, v := range res.Faults {
+			totals[k] += v
+		}
+		acked += res.Acked
+		attempted += res.Attempted
+		events += res.Events
+	}
+	took := time.Since(start)
+	t.Logf("%d seeds from %d in %s (%.0f seeds/min): %d writes attempted, %d acknowledged, %d events; faults %v",
+		n, first, took.Round(time.Millisecond), float64(n)/took.Minutes(), attempted, acked, events, totals)
+}
+
+// TestSameSeedSameLog runs one seed twice: the event logs must be the same
+// byte for byte, or a failing seed could not be replayed.
+func TestSameSeedSameLog(t *testing.T) {
+	for _, seed := range []int64{3, 8, 11, 17, 26} {
+		cfg := FullConfig(seed)
+		cfg.KeepLog = true
+		a := Run(t, cfg)
+		b := Run(t, cfg)
+		if a.Digest != b.Digest || a.Events != b.Events {
+			i := 0
+			for i < len(a.Log) && i < len(b.Log) && a.Log[i] == b.Log[i] {
+				i++
+			}
+			from := max(0, i-10)
+			t.Fatalf("seed %d: two runs differ at event %d of %d/%d:\nfirst run:\n  %s\nsecond run:\n  %s",
+				seed, i, a.Events, b.Events, strings.Join(a.Log[from:min(i+5, len(a.Log))], "\n  "), strings.Join(b.Log[from:min(i+5, len(b.Log))], "\n  "))
+		}
+		if a.Delivered == 0 || a.Attempted == 0 {
+			t.Fatalf("seed %d: nothing happened: %+v", seed, a)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cairnkv/cairn/node"
+	"github.com/cairnkv/cairn/node/object"
+)
+
+// opTimeout bounds one client operation, in virtual time.
+const opTimeout = 10 * time.Second
+
+// history records the set workload: every element tried and every element
+// acknowledged, with its key.
+type history struct {
+	mu         sync.Mutex
+	attempted  int
+	tried      map[string]bool
+	acked      map[string]string // element → key
+	lost       int
+	phantom    int
+	violations []string
+}
+
+func newHistory() *history {
+	return &history{tried: map[string]bool{}, acked: map[string]string{}}
+}
+
+func (h *history) violate(format string, args ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.violations = append(h.violations, fmt.Sprintf(format, args...))
+}
+
+// client runs the set workload until ctx ends: after a think time drawn
+// from its own seeded source, it adds a unique element to a random key
+// through a random node, by read-modify-write with the read's causal
+// context, merging siblings by union.
+func (s *sim) client(ctx context.Context, c int) {
+	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed), uint64(c)+1))
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(rng.IntN(50)) * time.Millisecond):
+		}
+		key := keyName(rng.IntN(s.cfg.Keys))
+		coord := s.ids[rng.IntN(len(s.ids))]
+		elem := fmt.Sprintf("c%d-%d", c, i)
+		s.hist.mu.Lock()
+		s.hist.attempted++
+		s.hist.tried[elem] = true
+		s.hist.mu.Unlock()
+		err := s.add(coord, key, elem)
+		if err == nil {
+			s.hist.mu.Lock()
+			s.hist.acked[elem] = key
+			s.hist.mu.Unlock()
+		}
+	}
+}
+
+// add is one read-modify-write of the set workload through coord.
+func (s *sim) add(coord, key, elem string) error {
+	n := s.handle(coord)
+	if n == nil {
+		return errors.New("sim: coordinator down")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	loc := location(key)
+	obj, err := n.Get(ctx, loc, node.DefaultGetOptions())
+	if err != nil && !errors.Is(err, node.ErrNotFound) {
+		return err
+	}
+	set := members(obj)
+	set[elem] = true
+	var vctx object.Context
+	if obj != nil {
+		vctx = obj.Context()
+	}
+	opts := node.DefaultPutOptions()
+	opts.W, opts.DW, opts.Context = 2, 2, vctx
+	_, err = n.Put(ctx, loc, object.Content{Value: encodeSet(set), ContentType: "text/plain"}, opts)
+	return err
+}
+
+// handle is the running incarnation of id, or nil when it is down.
+func (s *sim) handle(id string) *node.Node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.up[id] {
+		return nil
+	}
+	return s.nodes[id].n
+}
+
+// members is the union of the sets in obj's live siblings.
+func members(obj *object.Object) map[string]bool {
+	set := map[string]bool{}
+	if obj == nil {
+		return set
+	}
+	for _, c := range obj.Values() {
+		if c.Deleted {
+			continue
+		}
+		for _, e := range strings.Fields(string(c.Value)) {
+			set[e] = true
+		}
+	}
+	return set
+}
+
+func encodeSet(set map[string]bool) []byte {
+	return []byte(strings.Join(slices.Sorted(maps.Keys(set)), " "))
+}
