@@ -66,13 +66,13 @@ func NewTLS(cfg TLSConfig, inner Network) (*TLS, error) {
 }
 
 // Listen opens a listener on the inner network and wraps it as Wrap does,
-// naming it by addr.
+// named by the address it is bound to.
 func (t *TLS) Listen(addr string) (net.Listener, error) {
 	ln, err := t.inner.Listen(addr)
 	if err != nil {
 		return nil, err
 	}
-	return t.Wrap(ln, addr), nil
+	return t.Wrap(ln, ln.Addr().String()), nil
 }
 
 // Wrap returns a listener that accepts on ln and hands out only
