@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/cairnkv/cairn/internal/syncbuf"
@@ -54,6 +55,21 @@ func TestEncryptionKeepsOutOtherKeys(t *testing.T) {
 	for _, m := range a.Members() {
 		if m.Node != "a" && m.Node != "b" {
 			t.Errorf("a: Members() has %+v", m)
+		}
+	}
+	// a logs each refusal, with where it came from, above debug level.
+	for _, want := range []string{
+		"no installed keys could decrypt the message from=127.0.0.1:",
+		"encryption is configured but remote state is not encrypted from=127.0.0.1:",
+	} {
+		found := false
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, "node=a") && strings.Contains(l, want) && !strings.Contains(l, "level=DEBUG") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("a did not log %q", want)
 		}
 	}
 }
