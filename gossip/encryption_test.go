@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairnkv/cairn/internal/syncbuf"
 )
@@ -62,14 +63,20 @@ func TestEncryptionKeepsOutOtherKeys(t *testing.T) {
 		"no installed keys could decrypt the message from=127.0.0.1:",
 		"encryption is configured but remote state is not encrypted from=127.0.0.1:",
 	} {
-		found := false
-		for _, l := range strings.Split(logs.String(), "\n") {
-			if strings.Contains(l, "node=a") && strings.Contains(l, want) && !strings.Contains(l, "level=DEBUG") {
-				found = true
+		logged := func() bool {
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "node=a") && strings.Contains(l, want) && !strings.Contains(l, "level=DEBUG") {
+					return true
+				}
 			}
+			return false
 		}
-		if !found {
-			t.Errorf("a did not log %q", want)
+		// a logs on its own goroutine: poll, with a deadline.
+		for deadline := time.Now().Add(10 * time.Second); !logged(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Errorf("a did not log %q", want)
+				break
+			}
 		}
 	}
 }
