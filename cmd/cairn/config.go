@@ -122,7 +122,7 @@ func (c Config) Validate() error {
 		return errors.New("empty --gossip-addr")
 	}
 	if c.GossipKey != "" {
-		if _, err := gossip.ParseKey(c.GossipKey); err != nil {
+		if _, _, err := gossip.ParseKeyring(c.GossipKey); err != nil {
 			return fmt.Errorf("--gossip-key: %w", err)
 		}
 	}

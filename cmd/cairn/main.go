@@ -68,7 +68,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&cfg.Voters, "voters", cfg.Voters, "number of Raft voters to maintain: 1, 3, 5 or 7")
 	fs.StringVar(&cfg.GossipAddr, "gossip-addr", cfg.GossipAddr, "host:port gossip (memberlist, UDP and TCP) listens on")
 	fs.StringVar(&cfg.GossipAdvertise, "gossip-advertise", cfg.GossipAdvertise, "host:port other nodes reach gossip on (default --gossip-addr)")
-	fs.StringVar(&cfg.GossipKey, "gossip-key", cfg.GossipKey, "base64 key of 16, 24 or 32 bytes encrypting gossip; the same on every node (make one: head -c 32 /dev/urandom | base64)")
+	fs.StringVar(&cfg.GossipKey, "gossip-key", cfg.GossipKey, "base64 key of 16, 24 or 32 bytes encrypting gossip; the same on every node (make one: head -c 32 /dev/urandom | base64). During a key rotation: KEY,OLD sends with KEY and also accepts OLD")
 	fs.StringVar(&cfg.ClusterTLSCA, "cluster-tls-ca", cfg.ClusterTLSCA, "PEM file of the cluster CA: internal RPC and Raft peers must present a node certificate it signed (with --cluster-tls-cert and --cluster-tls-key; make them with cairnctl tls)")
 	fs.StringVar(&cfg.ClusterTLSCert, "cluster-tls-cert", cfg.ClusterTLSCert, "PEM file of this node's certificate, signed by the cluster CA, with a cairn://node/<name> URI SAN")
 	fs.StringVar(&cfg.ClusterTLSKey, "cluster-tls-key", cfg.ClusterTLSKey, "PEM file of this node's private key")

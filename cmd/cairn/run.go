@@ -103,7 +103,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	gcfg.BindAddr = cfg.GossipAddr
 	gcfg.AdvertiseAddr = cfg.GossipAdvertise
 	if cfg.GossipKey != "" {
-		gcfg.SecretKey, _ = gossip.ParseKey(cfg.GossipKey) // checked by Validate
+		gcfg.SecretKey, gcfg.AcceptKeys, _ = gossip.ParseKeyring(cfg.GossipKey) // checked by Validate
 	}
 	gcfg.Meta = gossip.Meta{HTTPAddr: httpAdv, RPCAddr: rpcAdv, RaftAddr: raftAdv}
 	gcfg.Logger = logger.With("component", "gossip")
