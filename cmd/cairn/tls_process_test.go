@@ -197,11 +197,26 @@ func TestClusterTLSKeepsOutStrangers(t *testing.T) {
 		t.Fatalf("GET by-member: %d %q %v", code, body, err)
 	}
 	before := rejected("rpc")
-	err = write(dial(clustertls.Paths(otherCerts, "node1"), false), "by-stranger")
+	stranger := dial(clustertls.Paths(otherCerts, "node1"), false)
+	err = write(stranger, "by-stranger")
 	if !errors.Is(err, rpc.ErrConnection) {
 		t.Fatalf("kv.coord with another CA's certificate: %v; want ErrConnection", err)
 	}
 	waitRejected("the stranger's write", "rpc", before, "listener=rpc")
+	// Nor do the metadata plane's methods answer it: a join, a ring
+	// change (whatever the body, the handshake fails first).
+	for _, method := range []string{"meta.join", "meta.apply"} {
+		body, _ := msgpack.Marshal(map[string]any{"m": map[string]any{"id": "intruder", "rpc": "127.0.0.1:1"}})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, err := stranger.Call(ctx, n1.rpcAddr, method, body)
+		cancel()
+		if !errors.Is(err, rpc.ErrConnection) {
+			t.Fatalf("%s with another CA's certificate: %v; want ErrConnection", method, err)
+		}
+	}
+	if ms := members(); len(ms) != 3 || ms["intruder"] {
+		t.Fatalf("members %v; want only the three nodes", ms)
+	}
 	for i, nd := range c.nodes {
 		if code, body, err := get(c.hc, keyURL(nd, "tls", "by-stranger", "?r=1")); err != nil || code != http.StatusNotFound {
 			t.Fatalf("node %d: GET by-stranger: %d %q %v; want 404", i+1, code, body, err)
