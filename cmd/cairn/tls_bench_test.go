@@ -12,13 +12,13 @@ import (
 	"github.com/cairnkv/cairn/internal/clustertls"
 )
 
-// BenchmarkCluster3TLS measures what mutual TLS on the internal RPC and
+// BenchmarkTLSCluster3 measures what mutual TLS on the internal RPC and
 // Raft costs a three-process cluster on loopback: PUT then GET
 // throughput and latency with 16 HTTP clients spread over the nodes,
 // 100-byte values, n_val 3, r=w=2, each on a fresh cluster with cluster
 // TLS off and on. Like BenchmarkCluster3, the phases are bounded by an
 // operation count and a duration: run it with -benchtime 1x.
-func BenchmarkCluster3TLS(b *testing.B) {
+func BenchmarkTLSCluster3(b *testing.B) {
 	if testing.Short() {
 		b.Skip("starts clusters of three cairn processes")
 	}
