@@ -284,3 +284,47 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A node whose credentials cannot work refuses to start, saying why,
+// rather than failing on its first connection.
+func TestClusterTLSBadFilesStopStartUp(t *testing.T) {
+	certs, otherCerts := t.TempDir(), t.TempDir()
+	if err := clustertls.Generate(certs, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := clustertls.Generate(otherCerts, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	good := clustertls.Paths(certs, "n1")
+	for _, tc := range []struct {
+		name string
+		f    clustertls.Files
+		says string
+	}{
+		{"missing", clustertls.Paths(certs, "n2"), "no such file"},
+		{"certificate from another CA", clustertls.Files{CA: good.CA, Cert: filepath.Join(otherCerts, "n1.pem"), Key: filepath.Join(otherCerts, "n1-key.pem")}, "does not verify"},
+		{"key of another certificate", clustertls.Files{CA: good.CA, Cert: good.Cert, Key: filepath.Join(otherCerts, "n1-key.pem")}, "private key does not match"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.RPCAddr, cfg.RaftAddr = "127.0.0.1:0", "127.0.0.1:0"
+			cfg.ClusterTLSCA, cfg.ClusterTLSCert, cfg.ClusterTLSKey = tc.f.CA, tc.f.Cert, tc.f.Key
+			_, _, _, err := clusterListeners(cfg, nil, slog.New(slog.DiscardHandler))
+			if err == nil || !strings.Contains(err.Error(), "cluster tls") || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("clusterListeners = %v; want a cluster tls error saying %q", err, tc.says)
+			}
+		})
+	}
+	cfg := DefaultConfig()
+	cfg.RPCAddr, cfg.RaftAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.ClusterTLSCA, cfg.ClusterTLSCert, cfg.ClusterTLSKey = good.CA, good.Cert, good.Key
+	rpcLn, raftLn, nw, err := clusterListeners(cfg, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rpcLn.Close()
+	defer raftLn.Close()
+	if _, ok := nw.(*rpc.TLS); !ok {
+		t.Fatalf("network %T, want *rpc.TLS", nw)
+	}
+}
