@@ -20,6 +20,7 @@ import (
 	"github.com/cairnkv/cairn/internal/syncbuf"
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/rpc"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -315,10 +316,26 @@ func TestClusterTLSBadFilesStopStartUp(t *testing.T) {
 			}
 		})
 	}
+	// A certificate about to expire works, with a warning at start and
+	// its expiry on /metrics.
+	ca, err := clustertls.LoadCA(certs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := ca.Issue(clustertls.NodeRequest{Name: "n2", Validity: 24 * time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.WriteFiles(certs); err != nil {
+		t.Fatal(err)
+	}
+	soon := clustertls.Paths(certs, "n2")
 	cfg := DefaultConfig()
 	cfg.RPCAddr, cfg.RaftAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.ClusterTLSCA, cfg.ClusterTLSCert, cfg.ClusterTLSKey = good.CA, good.Cert, good.Key
-	rpcLn, raftLn, nw, err := clusterListeners(cfg, nil, slog.New(slog.DiscardHandler))
+	cfg.ClusterTLSCA, cfg.ClusterTLSCert, cfg.ClusterTLSKey = soon.CA, soon.Cert, soon.Key
+	var log syncbuf.Buffer
+	reg := prometheus.NewRegistry()
+	rpcLn, raftLn, nw, err := clusterListeners(cfg, reg, slog.New(slog.NewTextHandler(&log, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,5 +343,21 @@ func TestClusterTLSBadFilesStopStartUp(t *testing.T) {
 	defer raftLn.Close()
 	if _, ok := nw.(*rpc.TLS); !ok {
 		t.Fatalf("network %T, want *rpc.TLS", nw)
+	}
+	if !strings.Contains(log.String(), "level=WARN") || !strings.Contains(log.String(), "expires soon") {
+		t.Errorf("no expiry warning:\n%s", log.String())
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notAfter float64
+	for _, mf := range mfs {
+		if mf.GetName() == "cairn_cluster_tls_cert_not_after_seconds" {
+			notAfter = mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	if d := time.Until(time.Unix(int64(notAfter), 0)); d < 23*time.Hour || d > 25*time.Hour {
+		t.Errorf("cairn_cluster_tls_cert_not_after_seconds = %v, %v from now", notAfter, d)
 	}
 }

@@ -65,6 +65,9 @@ func TestWriteFiles(t *testing.T) {
 	if creds.Name != "n1" {
 		t.Fatalf("Name = %q", creds.Name)
 	}
+	if d := creds.NotAfter().Sub(now); d < DefaultNodeValidity-time.Minute || d > DefaultNodeValidity+time.Minute {
+		t.Fatalf("NotAfter %v, %v from now", creds.NotAfter(), d)
+	}
 }
 
 // What a node certificate says: the node URI, both usages, P-256, signed

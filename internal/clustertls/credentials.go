@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"time"
 )
 
 // Files names a node's credentials: the cluster CA's certificate (PEM;
@@ -31,8 +32,9 @@ func (f Files) Validate() error {
 // Credentials are a node's loaded certificate and the cluster CA it
 // trusts. They are immutable and safe for concurrent use.
 type Credentials struct {
-	cert tls.Certificate
-	pool *x509.CertPool
+	cert     tls.Certificate
+	pool     *x509.CertPool
+	notAfter time.Time
 	// Name is the node name in this node's own certificate.
 	Name string
 }
@@ -68,9 +70,17 @@ func Load(f Files) (*Credentials, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s does not verify against %s: %w", ErrFiles, f.Cert, f.CA, err)
 	}
-	c.Name = name
+	leaf, err := x509.ParseCertificate(cert.Certificate[0]) // verify parsed it already
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrFiles, f.Cert, err)
+	}
+	c.Name, c.notAfter = name, leaf.NotAfter
 	return c, nil
 }
+
+// NotAfter is when this node's certificate expires: after it, no peer
+// accepts the node.
+func (c *Credentials) NotAfter() time.Time { return c.notAfter }
 
 // ServerConfig is the TLS configuration for accepting cluster
 // connections: TLS 1.3, a client certificate required and verified as
