@@ -28,6 +28,11 @@ type Config struct {
 	// 16, 24 or 32 bytes, the same on every node (see ParseKey). A node
 	// with another key, or none, cannot join. Nil: no encryption.
 	SecretKey []byte
+	// AcceptKeys are further keys gossip from others may be encrypted
+	// with; this node sends with SecretKey only. They make a rolling key
+	// rotation possible without a gossip outage (see ParseKeyring).
+	// They need SecretKey.
+	AcceptKeys [][]byte
 	// Meta is what this node advertises at start.
 	Meta Meta
 	// Transport carries memberlist's packets and streams. Nil: memberlist's
@@ -149,6 +154,14 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: SecretKey: %w", ErrInvalidConfig, err)
 		}
 	}
+	if len(c.AcceptKeys) > 0 && c.SecretKey == nil {
+		return bad("AcceptKeys without a SecretKey")
+	}
+	for i, k := range c.AcceptKeys {
+		if err := checkKey(k); err != nil {
+			return fmt.Errorf("%w: AcceptKeys[%d]: %w", ErrInvalidConfig, i, err)
+		}
+	}
 	if _, err := encodeMeta(c.Meta, true); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
@@ -187,7 +200,14 @@ func (c Config) memberlistConfig() *memberlist.Config {
 		mc.AdvertiseAddr, mc.AdvertisePort, _ = splitAddr(c.AdvertiseAddr, false)
 	}
 	if c.SecretKey != nil {
-		mc.SecretKey = append([]byte(nil), c.SecretKey...)
+		// memberlist encrypts with the keyring's primary key and tries
+		// every key of the ring to decrypt. Validate checked every key,
+		// which is all NewKeyring can object to.
+		var accept [][]byte
+		for _, k := range c.AcceptKeys {
+			accept = append(accept, append([]byte(nil), k...))
+		}
+		mc.Keyring, _ = memberlist.NewKeyring(accept, append([]byte(nil), c.SecretKey...))
 	}
 	mc.Transport = c.Transport
 	mc.ProbeInterval = c.ProbeInterval

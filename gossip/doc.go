@@ -42,6 +42,8 @@
 //     New and SetMeta refuse one that does not.
 //   - With Config.SecretKey set, all gossip is encrypted and authenticated
 //     (AES-GCM); a node with another key, or none, cannot join.
+//     Config.AcceptKeys are also accepted from others, for a rolling key
+//     rotation (ParseKeyring).
 //   - memberlist logs through the Config.Logger (slog), at the level of
 //     its line's tag.
 //
@@ -51,7 +53,7 @@
 //	cfg.NodeID = id
 //	cfg.BindAddr = "0.0.0.0:7946"
 //	cfg.AdvertiseAddr = "10.0.0.5:7946"
-//	cfg.SecretKey, err = gossip.ParseKey(os.Getenv("CAIRN_GOSSIP_KEY"))
+//	cfg.SecretKey, cfg.AcceptKeys, err = gossip.ParseKeyring(os.Getenv("CAIRN_GOSSIP_KEY"))
 //	cfg.Meta = gossip.Meta{HTTPAddr: httpAddr, RPCAddr: rpcAddr, RaftAddr: raftAddr, RingEpoch: epoch}
 //	cfg.Logger = logger
 //	g, err := gossip.New(cfg, delegate) // delegate.Notify(gossip.Event)

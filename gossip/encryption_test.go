@@ -1,8 +1,12 @@
 package gossip
 
 import (
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairnkv/cairn/internal/syncbuf"
 )
@@ -56,6 +60,27 @@ func TestEncryptionKeepsOutOtherKeys(t *testing.T) {
 			t.Errorf("a: Members() has %+v", m)
 		}
 	}
+	// a logs each refusal, with where it came from, above debug level.
+	for _, want := range []string{
+		"no installed keys could decrypt the message from=127.0.0.1:",
+		"encryption is configured but remote state is not encrypted from=127.0.0.1:",
+	} {
+		logged := func() bool {
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "node=a") && strings.Contains(l, want) && !strings.Contains(l, "level=DEBUG") {
+					return true
+				}
+			}
+			return false
+		}
+		// a logs on its own goroutine: poll, with a deadline.
+		for deadline := time.Now().Add(10 * time.Second); !logged(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Errorf("a did not log %q", want)
+				break
+			}
+		}
+	}
 }
 
 func mustKey(t *testing.T) []byte {
@@ -69,4 +94,66 @@ func mustKey(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return key
+}
+
+// TestKeyRotation walks the rolling rotation ParseKeyring documents,
+// from key A to key B: at each step a node on the previous step's keys
+// and one on the next step's gossip with each other, and skipping a step
+// splits them.
+func TestKeyRotation(t *testing.T) {
+	logs := &syncbuf.Buffer{}
+	dumpLogsOnFailure(t, logs)
+	a, b := mustKey(t), mustKey(t)
+	enc := func(keys ...[]byte) string {
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, base64.StdEncoding.EncodeToString(k))
+		}
+		return strings.Join(parts, ",")
+	}
+	n := 0
+	start := func(ring string) *Gossip {
+		t.Helper()
+		n++
+		cfg := testConfig(fmt.Sprintf("n%d", n), logs)
+		cfg.BindAddr = "127.0.0.1:0"
+		var err error
+		cfg.SecretKey, cfg.AcceptKeys, err = ParseKeyring(ring)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := New(cfg, newRecorder())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = g.Close() })
+		return g
+	}
+	for _, tc := range []struct {
+		name     string
+		old, new string
+		ok       bool
+	}{
+		{"A to A,B", enc(a), enc(a, b), true},
+		{"A,B to B,A", enc(a, b), enc(b, a), true},
+		{"B,A to B", enc(b, a), enc(b), true},
+		{"A to B,A (skipped a step)", enc(a), enc(b, a), false},
+		{"A,B to B (skipped a step)", enc(a, b), enc(b), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old, nw := start(tc.old), start(tc.new)
+			joined, err := nw.Join([]string{old.Addr()})
+			if tc.ok && (err != nil || joined != 1) {
+				t.Fatalf("Join = %d, %v; want 1, nil", joined, err)
+			}
+			if !tc.ok && err == nil {
+				t.Fatalf("Join = %d, nil; want an error", joined)
+			}
+		})
+	}
+	for _, bad := range []string{"", enc(a) + ",", enc(a) + ",bm9wZQ==", "not base64"} {
+		if _, _, err := ParseKeyring(bad); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("ParseKeyring(%q) = %v, want ErrInvalidKey", bad, err)
+		}
+	}
 }

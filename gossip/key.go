@@ -21,6 +21,29 @@ func ParseKey(s string) ([]byte, error) {
 	return key, nil
 }
 
+// ParseKeyring decodes a comma-separated list of keys in ParseKey's
+// form: the first is the key this node sends with (Config.SecretKey),
+// the others keys it also accepts (Config.AcceptKeys).
+//
+// A rolling rotation from key A to key B, one node restarted at a time,
+// never splits gossip: first every node gets "A,B" (sends A, accepts B),
+// then every node "B,A" (sends B, still accepts A from the nodes not yet
+// restarted), then every node "B".
+func ParseKeyring(s string) (send []byte, accept [][]byte, err error) {
+	for i, part := range strings.Split(s, ",") {
+		key, err := ParseKey(part)
+		if err != nil {
+			return nil, nil, fmt.Errorf("key %d: %w", i+1, err)
+		}
+		if i == 0 {
+			send = key
+		} else {
+			accept = append(accept, key)
+		}
+	}
+	return send, accept, nil
+}
+
 // GenerateKey returns a new random 32-byte key in the form ParseKey reads.
 func GenerateKey() (string, error) {
 	key := make([]byte, 32)

@@ -13,6 +13,8 @@
 # Everything a node has lives in .cluster/NAME/: data/, cairn.log (stderr),
 # stdout.log, pid, and args (its command line, one argument per line).
 # Every line printed for a node reads: NAME HTTP-URL PID [up|down].
+# CAIRN_CLUSTER_SECURE=1 makes 'up' secure the cluster traffic: a CA and a certificate
+# per node in .cluster/tls/ (cairnctl tls) for mutual TLS on RPC and Raft, and a gossip key.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,7 +38,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -177,7 +179,15 @@ cmd_up() {
 		die "$CLUSTER_DIR exists but not every node is up: 'scripts/cluster.sh start NAME' or 'scripts/cluster.sh down'"
 	fi
 	build
-	local i name rpc1="127.0.0.1:$((BASE + 100))"
+	local i name rpc1="127.0.0.1:$((BASE + 100))" gossip_key=""
+	if [[ ${CAIRN_CLUSTER_SECURE:-0} == 1 ]]; then
+		ctl tls init --dir "$CLUSTER_DIR/tls" >/dev/null
+		for ((i = 1; i <= n; i++)); do
+			ctl tls issue --dir "$CLUSTER_DIR/tls" --name "node$i" --ip 127.0.0.1 >/dev/null
+		done
+		gossip_key=$(head -c 32 /dev/urandom | base64)
+		echo "cluster traffic secured: mutual TLS (certificates in $CLUSTER_DIR/tls) and a gossip key" >&2
+	fi
 	for ((i = 1; i <= n; i++)); do
 		name="node$i"
 		mkdir -p "$CLUSTER_DIR/$name/data"
@@ -188,6 +198,12 @@ cmd_up() {
 				--raft-addr "127.0.0.1:$((BASE + 200 + i - 1))" \
 				--gossip-addr "127.0.0.1:$((BASE + 300 + i - 1))" \
 				--voters 3 --log-level info
+			if [[ -n $gossip_key ]]; then
+				printf '%s\n' --cluster-tls-ca "$CLUSTER_DIR/tls/ca.pem" \
+					--cluster-tls-cert "$CLUSTER_DIR/tls/$name.pem" \
+					--cluster-tls-key "$CLUSTER_DIR/tls/$name-key.pem" \
+					--gossip-key "$gossip_key"
+			fi
 			if ((i == 1)); then
 				printf '%s\n' --bootstrap
 			else

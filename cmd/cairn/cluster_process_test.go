@@ -37,13 +37,23 @@ type procCluster struct {
 	nodes []*child
 	extra []string // flags every node gets
 	hc    *http.Client
+
+	// nodeArgs, if set, gives the flags of the node whose data directory
+	// is named by its argument (node1, node2 …), such as its certificate.
+	nodeArgs func(name string) []string
 }
 
 // startProcCluster starts n nodes with ephemeral ports and waits until the
 // ring has every node valid and no transfer pending, as seen by each node.
 func startProcCluster(tb testing.TB, n int, extra ...string) *procCluster {
 	tb.Helper()
-	c := &procCluster{tb: tb, extra: extra, hc: &http.Client{Timeout: 10 * time.Second}}
+	return startProcClusterWith(tb, n, nil, extra...)
+}
+
+// startProcClusterWith is startProcCluster with per-node flags.
+func startProcClusterWith(tb testing.TB, n int, nodeArgs func(name string) []string, extra ...string) *procCluster {
+	tb.Helper()
+	c := &procCluster{tb: tb, extra: extra, nodeArgs: nodeArgs, hc: &http.Client{Timeout: 10 * time.Second}}
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			c.dumpLogs()
@@ -93,6 +103,9 @@ func (c *procCluster) launch(dataDir, httpAddr, rpcAddr, raftAddr, gossipAddr st
 		args = append(args, "--bootstrap")
 	} else {
 		args = append(args, "--join", c.nodes[0].rpcAddr)
+	}
+	if c.nodeArgs != nil {
+		args = append(args, c.nodeArgs(filepath.Base(dataDir))...)
 	}
 	return startCairn(c.tb, dataDir, append(args, c.extra...)...)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/cairnkv/cairn/antientropy"
 	"github.com/cairnkv/cairn/gossip"
 	"github.com/cairnkv/cairn/handoff"
+	"github.com/cairnkv/cairn/internal/clustertls"
 	"github.com/cairnkv/cairn/node"
 	"github.com/cairnkv/cairn/node/store"
 )
@@ -36,6 +37,12 @@ type Config struct {
 	Bootstrap     bool
 	Join          string // comma-separated RPC addresses of members
 	Voters        int
+
+	// Mutual TLS for the internal RPC and Raft: the cluster CA's
+	// certificate, this node's certificate and its key (all or none).
+	ClusterTLSCA   string
+	ClusterTLSCert string
+	ClusterTLSKey  string
 
 	// Gossip and the cluster data path.
 	GossipAddr         string
@@ -115,9 +122,12 @@ func (c Config) Validate() error {
 		return errors.New("empty --gossip-addr")
 	}
 	if c.GossipKey != "" {
-		if _, err := gossip.ParseKey(c.GossipKey); err != nil {
+		if _, _, err := gossip.ParseKeyring(c.GossipKey); err != nil {
 			return fmt.Errorf("--gossip-key: %w", err)
 		}
+	}
+	if err := c.clusterTLS().Validate(); err != nil {
+		return errors.New("--cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key go together: give all three (cluster TLS on) or none (off)")
 	}
 	if c.HandoffInterval <= 0 {
 		return errors.New("--handoff-interval must be positive")
@@ -132,4 +142,9 @@ func (c Config) Validate() error {
 		return errors.New("--shutdown-timeout must be positive")
 	}
 	return nil
+}
+
+// clusterTLS names the cluster TLS files; Enabled is false without them.
+func (c Config) clusterTLS() clustertls.Files {
+	return clustertls.Files{CA: c.ClusterTLSCA, Cert: c.ClusterTLSCert, Key: c.ClusterTLSKey}
 }

@@ -85,16 +85,13 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
-	rpcLn, err := net.Listen("tcp", cfg.RPCAddr)
+	rpcLn, raftLn, clusterNet, err := clusterListeners(cfg, reg, logger)
 	if err != nil {
-		return fmt.Errorf("rpc listen: %w", err)
+		return err
 	}
 	defer rpcLn.Close()
-	raftLn, err := net.Listen("tcp", cfg.RaftAddr)
-	if err != nil {
-		return fmt.Errorf("raft listen: %w", err)
-	}
-	nw := rpc.WithListener(rpc.TCP{}, raftLn)
+	defer raftLn.Close() // Raft closes it first; this covers an early return
+	nw := rpc.WithListener(clusterNet, raftLn)
 	httpAdv, rpcAdv, raftAdv := advertised(cfg.HTTPAdvertise, ln), advertised(cfg.RPCAdvertise, rpcLn), advertised(cfg.RaftAdvertise, raftLn)
 
 	// Gossip starts first: with port 0 its bound address is what the
@@ -106,7 +103,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	gcfg.BindAddr = cfg.GossipAddr
 	gcfg.AdvertiseAddr = cfg.GossipAdvertise
 	if cfg.GossipKey != "" {
-		gcfg.SecretKey, _ = gossip.ParseKey(cfg.GossipKey) // checked by Validate
+		gcfg.SecretKey, gcfg.AcceptKeys, _ = gossip.ParseKeyring(cfg.GossipKey) // checked by Validate
 	}
 	gcfg.Meta = gossip.Meta{HTTPAddr: httpAdv, RPCAddr: rpcAdv, RaftAddr: raftAdv}
 	gcfg.Logger = logger.With("component", "gossip")

@@ -96,6 +96,7 @@ func TestCommands(t *testing.T) {
 		"raft", "raft remove-peer", "raft status",
 		"ring", "ring show",
 		"ring-status",
+		"tls", "tls init", "tls issue",
 		"transfer", "transfer cancel", "transfer drop", "transfer pause", "transfer resume",
 		"transfers",
 	}

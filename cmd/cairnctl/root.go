@@ -64,6 +64,8 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 			"  cairnctl cluster status\n  cairnctl member-status\n  cairnctl ring show\n\n" +
 			"Each node's active anti-entropy is shown and steered with:\n" +
 			"  cairnctl aae-status\n  cairnctl aae disable --all\n\n" +
+			"Credentials for cluster mutual TLS (a demo or test cluster's CA and node certificates):\n" +
+			"  cairnctl tls init --dir ./tls\n  cairnctl tls issue --dir ./tls --name n1\n\n" +
 			"Shell completion: source <(cairnctl completion bash); see 'cairnctl completion --help'.",
 		Example: "  cairnctl --node 10.0.0.1:8098 cluster status\n" +
 			"  CAIRN_NODE=10.0.0.1:8098 cairnctl member-status\n" +
@@ -95,6 +97,7 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		newDeleteCommand(a),
 		newListKeysCommand(a),
 		newBenchCommand(a),
+		newTLSCommand(a),
 	)
 	addDefaultCommands(root)
 	return root

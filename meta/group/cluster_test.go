@@ -79,7 +79,13 @@ func newTestCluster(t *testing.T, size, voters int, tune ...func(*Config)) *test
 // start opens one member on the network.
 func (c *testCluster) start(cfg Config, stores *Stores) *testNode {
 	c.t.Helper()
-	host := c.net.Host(cfg.NodeID)
+	return c.startOn(cfg, stores, c.net.Host(cfg.NodeID))
+}
+
+// startOn opens one member on host, a network of c.net's or one wrapping
+// it.
+func (c *testCluster) startOn(cfg Config, stores *Stores, host rpc.Network) *testNode {
+	c.t.Helper()
 	rc := rpc.DefaultConfig()
 	rc.Logger = cfg.Logger
 	n := &testNode{id: cfg.NodeID, cfg: cfg, stores: stores, client: rpc.NewClient(rc, host), done: make(chan struct{})}

@@ -34,6 +34,18 @@
 //	cl := rpc.NewClient(cfg, rpc.TCP{})
 //	out, err := cl.Call(ctx, "10.0.0.2:8099", "ping", []byte("hi"))
 //
+// TLS wraps any Network (TCP in production) in TLS: cairn runs the
+// internal RPC and Raft over it with mutual TLS under a cluster CA
+// (clustertls builds the configurations). Its listeners complete each
+// handshake before handing a connection to the Server or to Raft, so a
+// peer without valid credentials never gets a byte read; rejections are
+// logged (spaced) and counted.
+//
+//	nw, _ := rpc.NewTLS(tlsCfg, rpc.TCP{}) // tlsCfg.Server, .Client from clustertls
+//	ln, _ := nw.Listen(":8099")
+//	go srv.Serve(ln)
+//	cl := rpc.NewClient(cfg, nw)
+//
 // The node sends through the Transport interface, which *Client
 // implements; its contract (errors, deadlines, who owns slices) is
 // documented on the type.
