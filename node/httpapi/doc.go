@@ -81,6 +81,9 @@
 //	404  not found (node.ErrNotFound), unknown vtag, unknown path, unknown
 //	     bucket type (node.ErrUnknownBucketType, as Riak answers)
 //	405  method not allowed on the path (with an Allow header)
+//	409  node.ErrTooManySiblings: the write would add a sibling beyond the
+//	     node's max siblings; read, resolve and write back with the
+//	     read's X-Riak-Vclock (such a write is never refused)
 //	412  a failed If-Match / If-None-Match / If-Unmodified-Since on PUT,
 //	     POST or DELETE (and If-Match / If-Unmodified-Since on GET);
 //	     node.ErrConflict (a stale or missing vclock on a consistent type)
