@@ -121,7 +121,7 @@ func TestAuthMatrix(t *testing.T) {
 		{"GET", "/admin/cluster", 401, 403},
 		{"POST", "/admin/cluster/commit", 401, 403},
 		{"GET", "/admin", 401, 403},
-		{"GET", "/%61dmin/ring", 401, 403},         // escaped: still /admin/ring
+		{"GET", "/%61dmin/ring", 401, 403},          // escaped: still /admin/ring
 		{"GET", "/buckets/../admin/ring", 401, 403}, // cleaned as the mux would
 		{"GET", "/nowhere", 401, 200},
 	} {
