@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -44,7 +45,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: newTransport(len(bases))}
+		tc, err := cfg.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		hc = &http.Client{Transport: newTransport(len(bases), tc)}
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -60,9 +65,13 @@ func New(cfg Config) (*Client, error) {
 	}, nil
 }
 
-// newTransport is the pooled transport of a Client without an HTTPClient.
-func newTransport(nodes int) *http.Transport {
+// newTransport is the pooled transport of a Client without an HTTPClient;
+// tc nil trusts the system's roots.
+func newTransport(nodes int, tc *tls.Config) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	if tc != nil {
+		t.TLSClientConfig = tc
+	}
 	t.MaxIdleConnsPerHost = 64
 	t.MaxIdleConns = 64 * nodes
 	t.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
@@ -207,6 +216,9 @@ func (c *Client) attempt(ctx context.Context, r *request, i int, handle handler)
 	// encoding ourselves stops net/http from decoding it in passing.
 	req.Header.Set("Accept-Encoding", "identity")
 	req.Header.Set("User-Agent", "cairn-go-client")
+	if c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	}
 
 	res, err := c.hc.Do(req)
 	if err != nil {

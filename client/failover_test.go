@@ -20,7 +20,7 @@ type dialCounter struct {
 }
 
 func (d *dialCounter) httpClient() *http.Client {
-	t := newTransport(3)
+	t := newTransport(3, nil)
 	dialer := &net.Dialer{Timeout: 2 * time.Second}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		d.mu.Lock()
