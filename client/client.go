@@ -232,7 +232,7 @@ func (c *Client) attempt(ctx context.Context, r *request, i int, handle handler)
 	if res.StatusCode >= 500 {
 		e := statusError(r, res, node)
 		if res.StatusCode == http.StatusServiceUnavailable && !isQuorum(e) {
-			c.markDown(i, e)
+			c.markDownFor(i, e, retryAfter(res.Header.Get("Retry-After")))
 		} else {
 			c.nodes.up(i)
 		}
@@ -243,9 +243,23 @@ func (c *Client) attempt(ctx context.Context, r *request, i int, handle handler)
 }
 
 func (c *Client) markDown(i int, err error) {
-	if c.nodes.down(i, c.now()) {
-		c.log.Warn("client: node marked down", "node", c.bases[i], "for", c.cfg.DownFor, "err", err)
+	c.markDownFor(i, err, c.cfg.DownFor)
+}
+
+// markDownFor marks node i down for d, at most DownFor.
+func (c *Client) markDownFor(i int, err error, d time.Duration) {
+	if c.nodes.downAtMost(i, c.now(), d) {
+		c.log.Warn("client: node marked down", "node", c.bases[i], "for", min(d, c.cfg.DownFor), "err", err)
 	}
+}
+
+// retryAfter reads a Retry-After of whole seconds (what a node that sheds
+// load sends); anything else, or none, is a day, which DownFor caps.
+func retryAfter(v string) time.Duration {
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 && s < 86400 {
+		return time.Duration(s) * time.Second
+	}
+	return 24 * time.Hour
 }
 
 // statusError is the *Error of an answer that is not what the call wants.

@@ -39,7 +39,9 @@ type Config struct {
 	// DownFor is how long a node is skipped after a connection failure or
 	// a 503 that is not a quorum error (a quorum error says the node is up
 	// but replicas behind it are not). When every node is down they are
-	// all tried anyway. Default 5s; negative: never skip a node.
+	// all tried anyway. A 503 with Retry-After (a node shedding load)
+	// skips the node for that long instead, if shorter. Default 5s;
+	// negative: never skip a node.
 	DownFor time.Duration
 	// HTTPClient sends the requests. Nil: a client of the Client's own
 	// with pooled connections (64 idle per node) and a 2s dial timeout,
