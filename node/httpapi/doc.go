@@ -98,5 +98,7 @@
 //	reg := prometheus.NewRegistry()
 //	api, err := httpapi.New(httpapi.DefaultConfig(), node, logger, reg)
 //	if err != nil { … }
-//	srv := &http.Server{Addr: ":8098", Handler: api, ReadHeaderTimeout: 10 * time.Second}
+//	// Tokens, body limit, load shedding and the server's timeouts:
+//	h, err := httpguard.New(gcfg, tokens, api, logger, reg)
+//	srv := gcfg.Server(h, logger)
 package httpapi

@@ -49,6 +49,17 @@ func DefaultConfig() Config {
 	}
 }
 
+// DefaultLocalConfig is DefaultConfig tuned for tests on loopback: short
+// timeouts, so that a test of a slow or idle client ends quickly.
+func DefaultLocalConfig() Config {
+	c := DefaultConfig()
+	c.ReadHeaderTimeout = 300 * time.Millisecond
+	c.ReadTimeout = time.Second
+	c.WriteTimeout = 5 * time.Second
+	c.IdleTimeout = time.Second
+	return c
+}
+
 // Validate reports the first invalid setting.
 func (c Config) Validate() error {
 	switch {

@@ -255,8 +255,10 @@ func TestShedding(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	if err := DefaultConfig().Validate(); err != nil {
-		t.Fatal(err)
+	for _, c := range []Config{DefaultConfig(), DefaultLocalConfig()} {
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for name, mut := range map[string]func(*Config){
 		"negative concurrency": func(c *Config) { c.MaxConcurrent = -1 },

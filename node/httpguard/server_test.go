@@ -16,10 +16,7 @@ import (
 // and the server closes every slow connection itself (the test's own read
 // deadline is only a bound on a failure).
 func TestSlowlorisClientsAreCutOff(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.ReadHeaderTimeout = 300 * time.Millisecond
-	cfg.ReadTimeout = time.Second
-	cfg.IdleTimeout = time.Second
+	cfg := DefaultLocalConfig()
 	cfg.MaxConcurrent = 4 // fewer slots than slow connections: they must not take them
 	h, err := New(cfg, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok")
