@@ -7,12 +7,13 @@
 // # Invariants
 //
 //   - Authentication runs first. With tokens configured, every request
-//     but GET/HEAD /ping carries "Authorization: Bearer <token>": none or
-//     an unknown token is 401 with WWW-Authenticate: Bearer, a data token
-//     on an admin path is 403. /ping stays open so that load balancers
-//     and orchestrators can probe a node without a secret; it answers
-//     "OK" and nothing else. Tokens are kept as SHA-256 hashes and
-//     compared in constant time against every configured token.
+//     but GET/HEAD of exactly /ping carries "Authorization: Bearer
+//     <token>": none or an unknown token is 401 with WWW-Authenticate:
+//     Bearer, a data token on an admin path is 403. /ping stays open so
+//     that load balancers and orchestrators can probe a node without a
+//     secret; it answers "OK" and nothing else. Tokens are kept as
+//     SHA-256 hashes and compared in constant time against every
+//     configured token.
 //   - Roles: data reads and writes keys, bucket props and listings; admin
 //     is everything data is, plus /admin/ (cluster, ring, bucket types,
 //     transfers, AAE), /stats, /metrics, /debug/pprof and a PUT of a
