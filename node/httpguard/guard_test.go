@@ -108,7 +108,7 @@ func TestAuthMatrix(t *testing.T) {
 		{"GET", "/ping", 200, 200},
 		{"HEAD", "/ping", 200, 200},
 		{"POST", "/ping", 401, 200},
-		{"GET", "/ping/", 401, 200},             // FuzzGuard: only the exact path is open
+		{"GET", "/ping/", 401, 200}, // FuzzGuard: only the exact path is open
 		{"GET", "/buckets/../ping", 401, 200},
 		{"GET", "/buckets/b/keys/k", 401, 200},
 		{"PUT", "/types/t/buckets/b/keys/k", 401, 200},
