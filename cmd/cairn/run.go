@@ -40,6 +40,9 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	if err != nil {
 		return err
 	}
+	if tokens != nil && tlsCert == nil {
+		logger.Warn("bearer tokens over plain HTTP cross the network in clear: set --http-tls-cert and --http-tls-key too")
+	}
 	// Packages that log per node add the node id themselves.
 	base := logger
 	logger = logger.With("node", id)
