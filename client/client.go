@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -44,7 +45,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: newTransport(len(bases))}
+		tc, err := cfg.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		hc = &http.Client{Transport: newTransport(len(bases), tc)}
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -60,9 +65,13 @@ func New(cfg Config) (*Client, error) {
 	}, nil
 }
 
-// newTransport is the pooled transport of a Client without an HTTPClient.
-func newTransport(nodes int) *http.Transport {
+// newTransport is the pooled transport of a Client without an HTTPClient;
+// tc nil trusts the system's roots.
+func newTransport(nodes int, tc *tls.Config) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	if tc != nil {
+		t.TLSClientConfig = tc
+	}
 	t.MaxIdleConnsPerHost = 64
 	t.MaxIdleConns = 64 * nodes
 	t.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
@@ -207,6 +216,9 @@ func (c *Client) attempt(ctx context.Context, r *request, i int, handle handler)
 	// encoding ourselves stops net/http from decoding it in passing.
 	req.Header.Set("Accept-Encoding", "identity")
 	req.Header.Set("User-Agent", "cairn-go-client")
+	if c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	}
 
 	res, err := c.hc.Do(req)
 	if err != nil {
@@ -220,7 +232,7 @@ func (c *Client) attempt(ctx context.Context, r *request, i int, handle handler)
 	if res.StatusCode >= 500 {
 		e := statusError(r, res, node)
 		if res.StatusCode == http.StatusServiceUnavailable && !isQuorum(e) {
-			c.markDown(i, e)
+			c.markDownFor(i, e, retryAfter(res.Header.Get("Retry-After")))
 		} else {
 			c.nodes.up(i)
 		}
@@ -231,9 +243,23 @@ func (c *Client) attempt(ctx context.Context, r *request, i int, handle handler)
 }
 
 func (c *Client) markDown(i int, err error) {
-	if c.nodes.down(i, c.now()) {
-		c.log.Warn("client: node marked down", "node", c.bases[i], "for", c.cfg.DownFor, "err", err)
+	c.markDownFor(i, err, c.cfg.DownFor)
+}
+
+// markDownFor marks node i down for d, at most DownFor.
+func (c *Client) markDownFor(i int, err error, d time.Duration) {
+	if c.nodes.downAtMost(i, c.now(), d) {
+		c.log.Warn("client: node marked down", "node", c.bases[i], "for", min(d, c.cfg.DownFor), "err", err)
 	}
+}
+
+// retryAfter reads a Retry-After of whole seconds (what a node that sheds
+// load sends); anything else, or none, is a day, which DownFor caps.
+func retryAfter(v string) time.Duration {
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 && s < 86400 {
+		return time.Duration(s) * time.Second
+	}
+	return 24 * time.Hour
 }
 
 // statusError is the *Error of an answer that is not what the call wants.

@@ -1,11 +1,14 @@
 package client
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -36,12 +39,23 @@ type Config struct {
 	// DownFor is how long a node is skipped after a connection failure or
 	// a 503 that is not a quorum error (a quorum error says the node is up
 	// but replicas behind it are not). When every node is down they are
-	// all tried anyway. Default 5s; negative: never skip a node.
+	// all tried anyway. A 503 with Retry-After (a node shedding load)
+	// skips the node for that long instead, if shorter. Default 5s;
+	// negative: never skip a node.
 	DownFor time.Duration
 	// HTTPClient sends the requests. Nil: a client of the Client's own
 	// with pooled connections (64 idle per node) and a 2s dial timeout,
 	// so that an unreachable node costs a bounded part of a call.
 	HTTPClient *http.Client
+	// CAFile is a PEM file of the certificate authorities that sign the
+	// nodes' HTTPS certificates (https:// Nodes); they replace the
+	// system's roots. Empty: the system's roots. It configures the
+	// Client's own transport, so it cannot be combined with HTTPClient.
+	CAFile string
+	// Token is sent on every request as "Authorization: Bearer <Token>",
+	// for nodes started with a token file. Use https:// Nodes with it:
+	// over plain HTTP the token crosses the network in clear.
+	Token string
 	// Resolver, when set, turns siblings into one value on every read
 	// (Get, Update, and the result of Update). Nil: reads return every
 	// sibling.
@@ -114,8 +128,29 @@ func (c Config) Validate() error {
 		return fmt.Errorf("client: config: MaxBackoff %v must be at least RetryBackoff %v", c.MaxBackoff, c.RetryBackoff)
 	case c.DownFor == 0:
 		return errors.New("client: config: DownFor must be positive (negative: never skip a node)")
+	case c.CAFile != "" && c.HTTPClient != nil:
+		return errors.New("client: config: CAFile configures the client's own transport: set it on HTTPClient's instead")
+	case strings.ContainsAny(c.Token, " \t\r\n"):
+		return errors.New("client: config: Token holds white space or a line break")
 	}
 	return nil
+}
+
+// tlsConfig is the TLS configuration of the Client's own transport: the
+// roots of CAFile, or nil for the system's.
+func (c Config) tlsConfig() (*tls.Config, error) {
+	if c.CAFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(c.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("client: config: CAFile: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("client: config: CAFile %s holds no PEM certificate", c.CAFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // nodeURL turns a configured node into the base URL requests are sent to:

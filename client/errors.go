@@ -35,6 +35,16 @@ var (
 	// active (the server answers 404 and says so). It is also an
 	// ErrBadRequest: retrying does not help.
 	ErrUnknownBucketType error = &subError{msg: "client: unknown bucket type", parent: ErrBadRequest}
+	// ErrUnauthorized: the node requires a bearer token and the call had
+	// none or an unknown one (401), or the token's role does not allow
+	// the call (403: a data token on an admin endpoint). It is also an
+	// ErrBadRequest: retrying does not help.
+	ErrUnauthorized error = &subError{msg: "client: unauthorized", parent: ErrBadRequest}
+	// ErrTooManySiblings: the write would give the key more siblings than
+	// the node allows (409 saying so). Read the key, resolve its siblings
+	// and write the result with the read's context, which is never
+	// refused. It is also an ErrConflict.
+	ErrTooManySiblings error = &subError{msg: "client: too many siblings", parent: ErrConflict}
 	// ErrClosed: the Client was closed.
 	ErrClosed = errors.New("client: closed")
 )
@@ -102,6 +112,10 @@ func sentinelFor(status int, msg string) error {
 			return ErrUnknownBucketType
 		}
 		return ErrNotFound
+	case status == http.StatusUnauthorized, status == http.StatusForbidden:
+		return ErrUnauthorized
+	case status == http.StatusConflict && strings.Contains(lower, "too many siblings"):
+		return ErrTooManySiblings
 	case status == http.StatusConflict, status == http.StatusPreconditionFailed:
 		return ErrConflict
 	case status == http.StatusServiceUnavailable:

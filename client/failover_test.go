@@ -20,7 +20,7 @@ type dialCounter struct {
 }
 
 func (d *dialCounter) httpClient() *http.Client {
-	t := newTransport(3)
+	t := newTransport(3, nil)
 	dialer := &net.Dialer{Timeout: 2 * time.Second}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		d.mu.Lock()
@@ -133,4 +133,59 @@ func TestAllNodesDown(t *testing.T) {
 	if err := c.Ping(ctx); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "connect") {
 		t.Fatalf("second Ping: %v", err)
 	}
+}
+
+// A node that sheds load (503 with Retry-After: 1) is skipped for that
+// second, not for DownFor, and the call goes to another node at once.
+func TestShedNodeIsSkippedForRetryAfter(t *testing.T) {
+	shed := &httptestServer{status: http.StatusServiceUnavailable, header: map[string]string{"Retry-After": "1"}, body: "overloaded: busy"}
+	ok := &httptestServer{status: http.StatusOK, body: "OK"}
+	a, b := shed.start(t), ok.start(t)
+	cfg := DefaultLocalConfig()
+	cfg.Nodes, cfg.DownFor = []string{a, b}, time.Minute
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	clk := &fakeNow{}
+	clk.ns.Store(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC).UnixNano())
+	c.now = clk.now
+	for range 2 { // whichever node round-robin starts with
+		if err := c.Ping(context.Background()); err != nil {
+			t.Fatalf("Ping with one node shedding: %v", err)
+		}
+	}
+	if !c.nodes.isDown(0, clk.now()) {
+		t.Fatal("the shedding node is not skipped")
+	}
+	clk.advance(1100 * time.Millisecond)
+	if c.nodes.isDown(0, clk.now()) {
+		t.Fatal("the shedding node is still skipped after its Retry-After")
+	}
+}
+
+// httptestServer answers every request with one status, headers and body.
+type httptestServer struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+func (s *httptestServer) start(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		for k, v := range s.header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(s.status)
+		_, _ = w.Write([]byte(s.body))
+	}), ReadHeaderTimeout: time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String()
 }

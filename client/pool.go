@@ -57,13 +57,20 @@ func (p *pool) pick(now time.Time, tried []bool) int {
 
 // down marks node i down until now+downFor; it reports whether it was up.
 func (p *pool) down(i int, now time.Time) bool {
+	return p.downAtMost(i, now, p.downFor)
+}
+
+// downAtMost marks node i down for d, or DownFor if that is shorter: a
+// node that sheds load says when to come back (Retry-After).
+func (p *pool) downAtMost(i int, now time.Time, d time.Duration) bool {
 	if p.downFor <= 0 {
 		return false
 	}
+	d = min(d, p.downFor)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	wasUp := !now.Before(p.downUntil[i])
-	p.downUntil[i] = now.Add(p.downFor)
+	p.downUntil[i] = now.Add(d)
 	return wasUp
 }
 

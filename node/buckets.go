@@ -28,6 +28,9 @@ func (n *Node) BucketProps(_ context.Context, typ, bucket string) (Props, error)
 
 // SetBucketProps implements KV.
 func (n *Node) SetBucketProps(ctx context.Context, typ, bucket string, raw []byte) (Props, error) {
+	if err := n.checkBucketLen(bucket); err != nil {
+		return Props{}, err
+	}
 	ctx, cancel := n.requestContext(ctx)
 	defer cancel()
 	p, err := n.md.SetBucketProps(ctx, typ, bucket, raw)

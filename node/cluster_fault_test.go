@@ -221,6 +221,13 @@ func FuzzHandleRPC(f *testing.F) {
 		&coordPutReq{Type: "default", Bucket: "b", Key: "k", N: 3, W: 1, Content: object.Content{Value: []byte("x")}},
 		&aaeTreeReq{Partition: 1, Q: 0, N: 3, Segments: 1024, Level: levelSegments, Branches: []int{0, 31}},
 		&aaeKeysReq{Partition: 1, Q: 0, N: 3, Segments: 1024, Segs: []int{0, 5, 1023}},
+		&reapReq{Partition: 1, Key: Location{Type: "default", Bucket: "b", Key: "k"}.Bytes(), Tombstone: mustEncode(f, liveObject())},
+		&namesReq{Prefix: BucketPrefix("default", "b"), What: listKeys, Limit: 10},
+		&namesReq{Prefix: nil, What: listBuckets, After: "\xff", Limit: namesPage + 1},
+		&holdsReq{Key: Location{Type: "default", Bucket: "b", Key: "k"}.Bytes(), Partitions: []int{0, 1, 31}},
+		&batchReq{Partition: 3, Entries: []batchWire{{Key: Location{Type: "default", Bucket: "b", Key: "k"}.Bytes(), Object: mustEncode(f, liveObject())}, {Key: nil, Object: []byte{0xc1}}}},
+		&transfersReq{},
+		&transfersReq{ID: "3:n1:n2", Action: "cancel"},
 	} {
 		b, _ := encodeMsg(m)
 		for i := range 10 {

@@ -31,6 +31,22 @@ type Config struct {
 	Types map[string]Props
 	// MaxObjectSize bounds a value; larger puts fail with ErrTooLarge.
 	MaxObjectSize int64
+	// MaxKeyLen and MaxBucketLen bound a key and a bucket name, in bytes
+	// (at most the ceilings MaxKeyLen and MaxBucketLen of this package).
+	// Requests naming longer ones fail with ErrBadRequest.
+	MaxKeyLen    int
+	MaxBucketLen int
+	// WarnSiblings: a write that leaves a key with more siblings than this
+	// is logged at warn level and counted (cairn_node_siblings_warned_total),
+	// as Riak's warn_siblings. 0 disables the warning.
+	WarnSiblings int
+	// MaxSiblings: a write that would leave a key with more siblings than
+	// this, and more than it had, is refused with ErrTooManySiblings, as
+	// Riak's max_siblings. A write with a causal context that does not add
+	// a sibling is always accepted. 0 disables the limit. It holds at the
+	// coordinator of every write; replicas merging a coordinated object do
+	// not refuse it, so that replicas still converge.
+	MaxSiblings int
 	// RequestTimeout bounds one coordinated request when the caller's
 	// context has no earlier deadline.
 	RequestTimeout time.Duration
@@ -65,6 +81,10 @@ func DefaultConfig() Config {
 		RingSize:       64,
 		Props:          DefaultProps(),
 		MaxObjectSize:  50 << 20,
+		MaxKeyLen:      8 << 10,
+		MaxBucketLen:   MaxBucketLen,
+		WarnSiblings:   25,
+		MaxSiblings:    100,
 		RequestTimeout: 10 * time.Second,
 		ReplicaTimeout: 3 * time.Second,
 		ReapGrace:      3 * time.Second,
@@ -97,6 +117,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("node: config: ring size %d is not a power of two", c.RingSize)
 	case c.MaxObjectSize <= 0:
 		return fmt.Errorf("node: config: max object size must be positive")
+	case c.MaxKeyLen < 1 || c.MaxKeyLen > MaxKeyLen:
+		return fmt.Errorf("node: config: max key length %d must be between 1 and %d bytes", c.MaxKeyLen, MaxKeyLen)
+	case c.MaxBucketLen < 1 || c.MaxBucketLen > MaxBucketLen:
+		return fmt.Errorf("node: config: max bucket length %d must be between 1 and %d bytes", c.MaxBucketLen, MaxBucketLen)
+	case c.WarnSiblings < 0 || c.MaxSiblings < 0:
+		return fmt.Errorf("node: config: sibling limits must not be negative (warn %d, max %d)", c.WarnSiblings, c.MaxSiblings)
+	case c.MaxSiblings > 0 && c.WarnSiblings > c.MaxSiblings:
+		return fmt.Errorf("node: config: warn siblings %d above max siblings %d", c.WarnSiblings, c.MaxSiblings)
 	case c.RequestTimeout <= 0:
 		return fmt.Errorf("node: config: request timeout must be positive")
 	case c.ReplicaTimeout <= 0 || c.ReplicaTimeout > c.RequestTimeout:

@@ -17,6 +17,11 @@ var (
 	ErrUnknownBucketType = errors.New("node: unknown bucket type")
 	// ErrTooLarge: the object exceeds the configured maximum size.
 	ErrTooLarge = errors.New("node: object too large")
+	// ErrTooManySiblings: the write would give the key more siblings than
+	// Config.MaxSiblings allows (HTTP 409). A write carrying the causal
+	// context of a read, which replaces siblings rather than adds one,
+	// is never refused: that is how the key is repaired.
+	ErrTooManySiblings = errors.New("node: too many siblings")
 	// ErrBadRequest: a malformed location or option.
 	ErrBadRequest = errors.New("node: bad request")
 	// ErrConflict: a strongly consistent write whose causal context is not

@@ -16,11 +16,14 @@ type Location struct {
 // DefaultType is the bucket type that always exists.
 const DefaultType = "default"
 
-// Limits on the parts of a Location.
+// Ceilings on the parts of a Location, whatever the configuration says:
+// Badger refuses keys longer than 65,000 bytes, and a storage key is the
+// location plus a partition and index prefix. Config.MaxKeyLen and
+// Config.MaxBucketLen set the limits a node enforces, at most these.
 const (
 	MaxTypeLen   = 255
 	MaxBucketLen = 1024
-	MaxKeyLen    = 64 << 10
+	MaxKeyLen    = 32 << 10
 )
 
 // Validate checks that every part is present and within its limit.
@@ -86,4 +89,27 @@ func readPart(b []byte) (string, []byte, error) {
 		return "", nil, errBadStorageKey
 	}
 	return string(b[k : k+int(n)]), b[k+int(n):], nil
+}
+
+// validate checks loc against the package's ceilings and then against
+// this node's configured key and bucket limits.
+func (n *Node) validate(loc Location) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
+	if err := n.checkBucketLen(loc.Bucket); err != nil {
+		return err
+	}
+	if len(loc.Key) > n.cfg.MaxKeyLen {
+		return fmt.Errorf("%w: key is %d bytes, the maximum is %d", ErrBadRequest, len(loc.Key), n.cfg.MaxKeyLen)
+	}
+	return nil
+}
+
+// checkBucketLen checks a bucket name against the configured limit.
+func (n *Node) checkBucketLen(bucket string) error {
+	if len(bucket) > n.cfg.MaxBucketLen {
+		return fmt.Errorf("%w: bucket name is %d bytes, the maximum is %d", ErrBadRequest, len(bucket), n.cfg.MaxBucketLen)
+	}
+	return nil
 }

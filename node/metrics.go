@@ -28,6 +28,8 @@ type metrics struct {
 	aaeKeysCompared                atomic.Uint64
 	aaeKeysRepaired, aaeBytes      atomic.Uint64
 	aaeRebuilds                    atomic.Uint64
+	siblingsWarned                 atomic.Uint64
+	siblingsRefused                atomic.Uint64
 	window                         *minuteWindow
 
 	mu       sync.Mutex
@@ -71,6 +73,8 @@ func newMetrics(cfg Config) *metrics {
 		"aae_keys_repaired_total":      "Keys anti-entropy found different between replicas and repaired.",
 		"aae_bytes_total":              "Bytes anti-entropy exchanges sent and received, repairs included.",
 		"aae_rebuilds_total":           "Vnode index verifications and tree rebuilds from data.",
+		"siblings_warned_total":        "Coordinated writes that left a key with more siblings than the warning threshold.",
+		"siblings_refused_total":       "Coordinated writes refused because they would exceed the sibling limit.",
 	} {
 		m.descs[name] = prometheus.NewDesc("cairn_node_"+name, help, nil, nil)
 	}
@@ -188,6 +192,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter("aae_keys_repaired_total", m.aaeKeysRepaired.Load())
 	counter("aae_bytes_total", m.aaeBytes.Load())
 	counter("aae_rebuilds_total", m.aaeRebuilds.Load())
+	counter("siblings_warned_total", m.siblingsWarned.Load())
+	counter("siblings_refused_total", m.siblingsRefused.Load())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	summary := func(name string, h *hdrhistogram.Histogram, scale float64) {

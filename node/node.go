@@ -183,7 +183,7 @@ func (n *Node) begin(loc Location) (p Props, done func(), err error) {
 			n.bg.Done()
 		}
 	}()
-	if err := loc.Validate(); err != nil {
+	if err := n.validate(loc); err != nil {
 		return Props{}, nil, err
 	}
 	p, err = n.md.BucketProps(loc.Type, loc.Bucket)

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/ring"
@@ -169,6 +170,15 @@ func (p peers) names(ctx context.Context, node string, prefix []byte, what uint8
 		resp, err := call[namesResp](ctx, p, node, methodNames, "list on "+node, &req)
 		if err != nil {
 			return nil, err
+		}
+		// An honest peer answers at most a page of names, sorted, all
+		// after req.After. One that does not would make this loop page
+		// forever, gathering names without bound.
+		if len(resp.Names) > req.Limit {
+			return nil, fmt.Errorf("node: list on %s: reply: %d names, more than the %d asked for", node, len(resp.Names), req.Limit)
+		}
+		if len(resp.Names) > 0 && (resp.Names[0] <= req.After || !slices.IsSorted(resp.Names)) {
+			return nil, fmt.Errorf("node: list on %s: reply: names not sorted after %q", node, req.After)
 		}
 		out = append(out, resp.Names...)
 		if !resp.More || len(resp.Names) == 0 {

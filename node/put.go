@@ -132,6 +132,7 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 	}
 
 	now := n.cfg.Clock.Now()
+	var refused error
 	obj, err := n.local.modify(ctx, coord.Partition, key, false, func(cur *object.Object) *object.Object {
 		c := s.c
 		c.LastModified = lastModified(now, cur)
@@ -139,8 +140,14 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 		if s.lww {
 			next = next.LWW()
 		}
+		if refused = n.checkSiblings(loc, cur, next); refused != nil {
+			return cur // unchanged: nothing is stored
+		}
 		return next
 	})
+	if refused != nil {
+		return nil, refused
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: w=%d needed, the coordinating vnode %s failed: %w", ErrQuorumNotMet, s.q.w, vnodeName(coord.VNode), err)
 	}
@@ -381,4 +388,24 @@ func lastModified(now time.Time, cur *object.Object) time.Time {
 		return newest.Add(time.Microsecond)
 	}
 	return now
+}
+
+// checkSiblings applies the sibling limits to a coordinated write that
+// turns cur into next. Only a write that adds siblings beyond MaxSiblings
+// is refused: one that keeps or lowers the count, such as a write with
+// the context of a read, is how a client repairs the key.
+func (n *Node) checkSiblings(loc Location, cur, next *object.Object) error {
+	count := next.Len()
+	if n.cfg.MaxSiblings > 0 && count > n.cfg.MaxSiblings && count > cur.Len() {
+		n.metrics.siblingsRefused.Add(1)
+		return fmt.Errorf("%w: the write would give %s %d siblings, the maximum is %d; "+
+			"read the key, resolve its siblings and write the result back with the read's causal context (X-Riak-Vclock)",
+			ErrTooManySiblings, loc, count, n.cfg.MaxSiblings)
+	}
+	if n.cfg.WarnSiblings > 0 && count > n.cfg.WarnSiblings && count > cur.Len() {
+		n.metrics.siblingsWarned.Add(1)
+		n.log.Warn("object has many siblings: writes without the causal context of a read are piling up",
+			"location", loc.String(), "siblings", count, "warn_siblings", n.cfg.WarnSiblings, "max_siblings", n.cfg.MaxSiblings)
+	}
+	return nil
 }

@@ -195,6 +195,7 @@ const (
 	codeClosed
 	codeMalformedContext
 	codeForeignContext
+	codeTooManySiblings
 )
 
 var codeErrs = []struct {
@@ -207,6 +208,7 @@ var codeErrs = []struct {
 	{codeBadRequest, ErrBadRequest}, {codeConflict, ErrConflict},
 	{codeUnavailable, ErrUnavailable}, {codeClosed, ErrClosed},
 	{codeMalformedContext, object.ErrMalformedContext}, {codeForeignContext, object.ErrForeignContext},
+	{codeTooManySiblings, ErrTooManySiblings},
 }
 
 func codeOf(err error) errCode {

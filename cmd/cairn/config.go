@@ -10,6 +10,8 @@ import (
 	"github.com/cairnkv/cairn/handoff"
 	"github.com/cairnkv/cairn/internal/clustertls"
 	"github.com/cairnkv/cairn/node"
+	"github.com/cairnkv/cairn/node/httpguard"
+	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/cairnkv/cairn/node/store"
 )
 
@@ -65,7 +67,31 @@ type Config struct {
 	// ReadyTimeout bounds how long start-up waits for the ring before it
 	// announces the HTTP address anyway.
 	ReadyTimeout time.Duration
+
+	// The HTTP API's security: TLS (both files or neither) and bearer
+	// tokens (a file of "role token" lines; empty: no authentication).
+	HTTPTLSCert   string
+	HTTPTLSKey    string
+	HTTPTokenFile string
+	// Limits. MaxBodySize 0 means MaxObjectSize.
+	MaxKeyLen             int
+	MaxBucketLen          int
+	WarnSiblings          int
+	MaxSiblings           int
+	MaxBodySize           int64
+	MaxHeaderBytes        int
+	MaxConcurrentRequests int
+	RPCMaxFrameSize       int
+	// The HTTP server's timeouts.
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
 }
+
+// rpcFrameMargin is the room a replicated object needs in an RPC frame
+// beyond its value: key, clock, metadata and the message around it.
+const rpcFrameMargin = 1 << 20
 
 // DefaultConfig returns the settings of `make run`: data in ./data, the
 // HTTP API on loopback port 8098, group commit every store default.
@@ -101,7 +127,36 @@ func DefaultConfig() Config {
 		AAERebuildInterval: antientropy.DefaultConfig().RebuildInterval,
 		AAERebuildRate:     antientropy.DefaultConfig().RebuildBytesPerSecond,
 		ReadyTimeout:       30 * time.Second,
+
+		MaxKeyLen:             node.DefaultConfig().MaxKeyLen,
+		MaxBucketLen:          node.DefaultConfig().MaxBucketLen,
+		WarnSiblings:          node.DefaultConfig().WarnSiblings,
+		MaxSiblings:           node.DefaultConfig().MaxSiblings,
+		MaxHeaderBytes:        httpguard.DefaultConfig().MaxHeaderBytes,
+		MaxConcurrentRequests: httpguard.DefaultConfig().MaxConcurrent,
+		// A 50 MiB object must fit in one replica write.
+		RPCMaxFrameSize:       64 << 20,
+		HTTPReadHeaderTimeout: httpguard.DefaultConfig().ReadHeaderTimeout,
+		HTTPReadTimeout:       httpguard.DefaultConfig().ReadTimeout,
+		HTTPWriteTimeout:      httpguard.DefaultConfig().WriteTimeout,
+		HTTPIdleTimeout:       httpguard.DefaultConfig().IdleTimeout,
 	}
+}
+
+// guardConfig is the HTTP guard's part of the configuration.
+func (c Config) guardConfig() httpguard.Config {
+	g := httpguard.DefaultConfig()
+	g.MaxConcurrent = c.MaxConcurrentRequests
+	g.MaxBodyBytes = c.MaxBodySize
+	if g.MaxBodyBytes == 0 {
+		g.MaxBodyBytes = c.MaxObjectSize
+	}
+	g.MaxHeaderBytes = c.MaxHeaderBytes
+	g.ReadHeaderTimeout = c.HTTPReadHeaderTimeout
+	g.ReadTimeout = c.HTTPReadTimeout
+	g.WriteTimeout = c.HTTPWriteTimeout
+	g.IdleTimeout = c.HTTPIdleTimeout
+	return g
 }
 
 // Validate checks what the packages' own Validate calls do not.
@@ -140,6 +195,36 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
+	}
+	if (c.HTTPTLSCert == "") != (c.HTTPTLSKey == "") {
+		return errors.New("--http-tls-cert and --http-tls-key go together: give both or neither")
+	}
+	if c.MaxObjectSize <= 0 {
+		return errors.New("--max-object-size must be positive")
+	}
+	if c.MaxBodySize < 0 {
+		return errors.New("--max-body-size must not be negative (0: the same as --max-object-size)")
+	}
+	if c.MaxBodySize > 0 && c.MaxBodySize < c.MaxObjectSize {
+		return fmt.Errorf("--max-body-size %d is below --max-object-size %d: the largest object could not be written", c.MaxBodySize, c.MaxObjectSize)
+	}
+	if int64(c.RPCMaxFrameSize) < c.MaxObjectSize+rpcFrameMargin {
+		return fmt.Errorf("--rpc-max-frame-size %d must exceed --max-object-size %d by at least %d bytes: replicas receive whole objects in one frame",
+			c.RPCMaxFrameSize, c.MaxObjectSize, rpcFrameMargin)
+	}
+	nc := node.DefaultLocalConfig("validate")
+	nc.MaxKeyLen, nc.MaxBucketLen = c.MaxKeyLen, c.MaxBucketLen
+	nc.WarnSiblings, nc.MaxSiblings = c.WarnSiblings, c.MaxSiblings
+	if err := nc.Validate(); err != nil {
+		return fmt.Errorf("--max-key-length, --max-bucket-length, --warn-siblings, --max-siblings: %w", err)
+	}
+	rc := rpc.DefaultConfig()
+	rc.MaxFrameSize = c.RPCMaxFrameSize
+	if err := rc.Validate(); err != nil {
+		return fmt.Errorf("--rpc-max-frame-size: %w", err)
+	}
+	if err := c.guardConfig().Validate(); err != nil {
+		return fmt.Errorf("HTTP limits and timeouts: %w", err)
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/cairnkv/cairn/node"
 )
 
 func main() {
@@ -85,6 +87,21 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&cfg.AAESegments, "aae-segments", cfg.AAESegments, "leaf segments per hash tree, a power of two; the same on every node (changing it rebuilds the index from the data)")
 	fs.DurationVar(&cfg.AAERebuildInterval, "aae-rebuild-interval", cfg.AAERebuildInterval, "how often each vnode's index is verified against its data and its trees rebuilt")
 	fs.IntVar(&cfg.AAERebuildRate, "aae-rebuild-rate", cfg.AAERebuildRate, "bytes per second the verify scan reads (0: unlimited)")
+	fs.StringVar(&cfg.HTTPTLSCert, "http-tls-cert", cfg.HTTPTLSCert, "PEM certificate (chain) of the HTTP API; with --http-tls-key it serves HTTPS only")
+	fs.StringVar(&cfg.HTTPTLSKey, "http-tls-key", cfg.HTTPTLSKey, "PEM private key of --http-tls-cert")
+	fs.StringVar(&cfg.HTTPTokenFile, "http-token-file", cfg.HTTPTokenFile, "file of bearer tokens, one \"ROLE TOKEN\" per line (roles data and admin); set, every request but GET /ping needs a token (empty: no authentication)")
+	fs.IntVar(&cfg.MaxKeyLen, "max-key-length", cfg.MaxKeyLen, fmt.Sprintf("longest key accepted, in bytes (at most %d)", node.MaxKeyLen))
+	fs.IntVar(&cfg.MaxBucketLen, "max-bucket-length", cfg.MaxBucketLen, fmt.Sprintf("longest bucket name accepted, in bytes (at most %d)", node.MaxBucketLen))
+	fs.IntVar(&cfg.WarnSiblings, "warn-siblings", cfg.WarnSiblings, "log and count a write that leaves a key with more siblings than this (0: never)")
+	fs.IntVar(&cfg.MaxSiblings, "max-siblings", cfg.MaxSiblings, "refuse (409) a write that would give a key more siblings than this; a write with a read's context is always accepted (0: no limit)")
+	fs.Int64Var(&cfg.MaxBodySize, "max-body-size", cfg.MaxBodySize, "largest HTTP request body, in bytes, 413 above it (0: --max-object-size)")
+	fs.IntVar(&cfg.MaxHeaderBytes, "max-header-bytes", cfg.MaxHeaderBytes, "largest HTTP request line plus headers, in bytes (431 above it)")
+	fs.IntVar(&cfg.MaxConcurrentRequests, "max-concurrent-requests", cfg.MaxConcurrentRequests, "HTTP requests served at once; one more is answered 503 with Retry-After at once, /ping aside (0: no limit)")
+	fs.IntVar(&cfg.RPCMaxFrameSize, "rpc-max-frame-size", cfg.RPCMaxFrameSize, "largest internal RPC frame, in bytes; must exceed --max-object-size by 1 MiB")
+	fs.DurationVar(&cfg.HTTPReadHeaderTimeout, "http-read-header-timeout", cfg.HTTPReadHeaderTimeout, "time a client has to send a request's headers (cuts off slowloris clients)")
+	fs.DurationVar(&cfg.HTTPReadTimeout, "http-read-timeout", cfg.HTTPReadTimeout, "time a client has to send a whole request, body included (0: no limit)")
+	fs.DurationVar(&cfg.HTTPWriteTimeout, "http-write-timeout", cfg.HTTPWriteTimeout, "time to answer a request, streamed listings included (0: no limit)")
+	fs.DurationVar(&cfg.HTTPIdleTimeout, "http-idle-timeout", cfg.HTTPIdleTimeout, "how long a kept-alive HTTP connection may wait for its next request")
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := "CAIRN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

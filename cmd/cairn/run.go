@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/cairnkv/cairn/meta/adminapi"
 	"github.com/cairnkv/cairn/node"
 	"github.com/cairnkv/cairn/node/httpapi"
+	"github.com/cairnkv/cairn/node/httpguard"
 	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/cairnkv/cairn/node/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +33,15 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	id, err := node.LoadOrCreateID(cfg.DataDir)
 	if err != nil {
 		return err
+	}
+	// What the HTTP API needs from files is read first: a bad certificate
+	// or token file stops start-up before anything opens.
+	tlsCert, tokens, err := loadHTTPSecurity(cfg)
+	if err != nil {
+		return err
+	}
+	if tokens != nil && tlsCert == nil {
+		logger.Warn("bearer tokens over plain HTTP cross the network in clear: set --http-tls-cert and --http-tls-key too")
 	}
 	// Packages that log per node add the node id themselves.
 	base := logger
@@ -59,6 +70,8 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	nc.RingSize = cfg.RingSize
 	nc.Props.NVal = cfg.NVal
 	nc.MaxObjectSize = cfg.MaxObjectSize
+	nc.MaxKeyLen, nc.MaxBucketLen = cfg.MaxKeyLen, cfg.MaxBucketLen
+	nc.WarnSiblings, nc.MaxSiblings = cfg.WarnSiblings, cfg.MaxSiblings
 	nc.RequestTimeout = cfg.RequestTimeout
 	nc.ReplicaTimeout = min(cfg.ReplicaTimeout, cfg.RequestTimeout)
 	nc.ReapGrace = cfg.ReapGrace
@@ -119,6 +132,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	}()
 
 	rc := rpc.DefaultConfig()
+	rc.MaxFrameSize = cfg.RPCMaxFrameSize
 	rc.Logger = logger
 	client := rpc.NewClient(rc, nw)
 	defer client.Close()
@@ -160,11 +174,17 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	mux.Handle("/admin/", adminapi.NewWithServices(g, adminapi.Services{Transfers: n, AAE: n, Liveness: gsp}, logger))
 	mux.Handle("/", api)
 
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	gc := cfg.guardConfig()
+	guarded, err := httpguard.New(gc, tokens, mux, logger, reg)
+	if err != nil {
+		return err
+	}
+	srv := gc.Server(guarded, logger)
+	scheme := "http"
+	if tlsCert != nil {
+		scheme = "https"
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*tlsCert}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	// The address is announced once the node can serve data: after a
 	// restart, Raft must elect a leader and replay the ring first. The
@@ -182,7 +202,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	}
 	logger.Info("cairn node started", "http", ln.Addr().String(), "data_dir", cfg.DataDir,
 		"sync", sc.Sync.String(), "ring_size", cfg.RingSize)
-	fmt.Fprintf(out, "cairn node %s: HTTP API listening on http://%s (data in %s)\n", id, ln.Addr(), cfg.DataDir)
+	fmt.Fprintf(out, "cairn node %s: HTTP API listening on %s://%s (data in %s)\n", id, scheme, ln.Addr(), cfg.DataDir)
 	fmt.Fprintf(out, "cairn node %s: RPC on %s, Raft on %s, gossip on %s\n", id, rpcLn.Addr(), raftLn.Addr(), gsp.Addr())
 
 	select {
@@ -206,4 +226,25 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	}
 	logger.Info("cairn node stopped")
 	return nil
+}
+
+// loadHTTPSecurity reads the HTTP API's certificate and token file, each
+// nil when not configured.
+func loadHTTPSecurity(cfg Config) (*tls.Certificate, *httpguard.Tokens, error) {
+	var cert *tls.Certificate
+	if cfg.HTTPTLSCert != "" {
+		c, err := tls.LoadX509KeyPair(cfg.HTTPTLSCert, cfg.HTTPTLSKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--http-tls-cert/--http-tls-key: %w", err)
+		}
+		cert = &c
+	}
+	var tokens *httpguard.Tokens
+	if cfg.HTTPTokenFile != "" {
+		var err error
+		if tokens, err = httpguard.LoadTokens(cfg.HTTPTokenFile); err != nil {
+			return nil, nil, fmt.Errorf("--http-token-file: %w", err)
+		}
+	}
+	return cert, tokens, nil
 }

@@ -167,6 +167,6 @@ func controlAAEOn(ctx context.Context, a *app, addr string, c antientropy.Contro
 	if err != nil {
 		return st, err
 	}
-	_, err = newClient(base, a.timeout).do(ctx, http.MethodPost, "/admin/aae", c, &st)
+	_, err = a.client.at(base).do(ctx, http.MethodPost, "/admin/aae", c, &st)
 	return st, err
 }

@@ -64,6 +64,7 @@ func newBenchCommand(a *app) *cobra.Command {
 				return err
 			}
 			cfg.Timeout = a.timeout
+			cfg.CAFile, cfg.Token = a.ca, a.token
 			cfg.Nodes = nodes
 			if len(cfg.Nodes) == 0 {
 				cfg.Nodes = []string{a.client.base}
@@ -188,7 +189,15 @@ func newBenchKVClient(cfg benchConfig) (*kv.Client, error) {
 	kc := kv.DefaultConfig()
 	kc.Nodes = cfg.Nodes
 	kc.Timeout = cfg.Timeout
+	kc.Token = cfg.Token
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	tc, err := loadCA(cfg.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
+		t.TLSClientConfig = tc
+	}
 	t.MaxIdleConns = cfg.Clients * len(cfg.Nodes)
 	t.MaxIdleConnsPerHost = cfg.Clients
 	kc.HTTPClient = &http.Client{Transport: t}

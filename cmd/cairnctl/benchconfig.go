@@ -50,6 +50,8 @@ type benchConfig struct {
 	Nodes []string
 	// Timeout bounds each operation.
 	Timeout time.Duration
+	// CAFile and Token are --ca and --token.
+	CAFile, Token string
 }
 
 // defaultBenchConfig is YCSB's workload A on 1,000 records, 16 clients

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,11 +24,27 @@ const maxAnswer = 64 << 20
 type client struct {
 	base    string // scheme://host:port[/prefix], no trailing slash
 	timeout time.Duration
+	token   string // sent as a bearer token when set
 	http    *http.Client
 }
 
-func newClient(base string, timeout time.Duration) *client {
-	return &client{base: base, timeout: timeout, http: &http.Client{}}
+// newClient is a client of the node at base; tc (nil: the system's
+// roots) verifies an https:// node's certificate.
+func newClient(base string, timeout time.Duration, tc *tls.Config, token string) *client {
+	hc := &http.Client{}
+	if tc != nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = tc
+		hc.Transport = t
+	}
+	return &client{base: base, timeout: timeout, token: token, http: hc}
+}
+
+// at is a client of the node at base with c's settings and connections.
+func (c *client) at(base string) *client {
+	cc := *c
+	cc.base = base
+	return &cc
 }
 
 // apiError is an error answer of the admin API: its message is the
@@ -58,6 +75,9 @@ func (c *client) do(ctx context.Context, method, path string, in, out any) ([]by
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -113,6 +133,12 @@ func answerError(resp *http.Response, raw []byte) error {
 	msg := resp.Status
 	if text != "" {
 		msg += ": " + text
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		msg += " (give a token with --token or CAIRN_TOKEN)"
+	case http.StatusForbidden:
+		msg += " (this command needs an admin token)"
 	}
 	return &apiError{status: resp.StatusCode, msg: msg}
 }

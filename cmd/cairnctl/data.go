@@ -26,6 +26,7 @@ func (a *app) kvClient() (*kv.Client, error) {
 	cfg := kv.DefaultConfig()
 	cfg.Nodes = []string{a.client.base}
 	cfg.Timeout = a.timeout
+	cfg.CAFile, cfg.Token = a.ca, a.token
 	return kv.New(cfg)
 }
 

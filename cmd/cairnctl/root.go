@@ -23,6 +23,8 @@ type app struct {
 	node    string
 	output  string
 	timeout time.Duration
+	ca      string // PEM file of the CAs of https:// nodes
+	token   string // bearer token
 
 	// client is made on the first request, once the flags are parsed.
 	client *client
@@ -79,6 +81,11 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 	f.StringVar(&a.node, "node", node, "URL or host:port of a node's HTTP API (env CAIRN_NODE)")
 	f.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	f.DurationVar(&a.timeout, "timeout", 10*time.Second, "how long to wait for the node's answer")
+	f.StringVar(&a.ca, "ca", getenv("CAIRN_CA"), "PEM file of the certificate authorities of https:// nodes (default: the system's) (env CAIRN_CA)")
+	f.StringVar(&a.token, "token", "", "bearer token for nodes started with --http-token-file (env CAIRN_TOKEN, which keeps it out of the process list)")
+	if a.token == "" {
+		a.token = getenv("CAIRN_TOKEN")
+	}
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	root.AddCommand(
 		newRaftCommand(a),
@@ -160,7 +167,11 @@ func (a *app) setup() error {
 	if err != nil {
 		return err
 	}
-	a.client = newClient(base, a.timeout)
+	tc, err := loadCA(a.ca)
+	if err != nil {
+		return err
+	}
+	a.client = newClient(base, a.timeout, tc, a.token)
 	return nil
 }
 

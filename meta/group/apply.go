@@ -9,7 +9,6 @@ import (
 	"github.com/cairnkv/cairn/meta"
 	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/hashicorp/raft"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // RPC methods the group serves (see Handle).
@@ -130,7 +129,7 @@ func (g *Group) tryLeader(ctx context.Context, method string, body []byte, local
 		return nil, fmt.Errorf("%w: leader %s at %s did not answer; the outcome is unknown: %w", meta.ErrNoQuorum, id, m.RPCAddr, err)
 	}
 	var res meta.Result
-	if err := msgpack.Unmarshal(out, &res); err != nil {
+	if err := decodeMsg(out, &res); err != nil {
 		return nil, fmt.Errorf("group: leader's answer: %w", err)
 	}
 	return &res, nil

@@ -45,7 +45,7 @@ func (g *Group) Handle(ctx context.Context, method string, body []byte) ([]byte,
 		res = g.readIndexLocal(ctx)
 	case methodJoin:
 		var req joinRequest
-		if err := msgpack.Unmarshal(body, &req); err != nil || req.Member.ID == "" || req.Member.RaftAddr == "" {
+		if err := decodeMsg(body, &req); err != nil || req.Member.ID == "" || req.Member.RaftAddr == "" {
 			res = meta.Fail(fmt.Errorf("%w: malformed join request", meta.ErrBadCommand))
 			break
 		}
@@ -58,7 +58,7 @@ func (g *Group) Handle(ctx context.Context, method string, body []byte) ([]byte,
 		}
 	case methodRemovePeer:
 		var req removeRequest
-		if err := msgpack.Unmarshal(body, &req); err != nil || req.ID == "" {
+		if err := decodeMsg(body, &req); err != nil || req.ID == "" {
 			res = meta.Fail(fmt.Errorf("%w: malformed remove-peer request", meta.ErrBadCommand))
 			break
 		}
@@ -81,7 +81,7 @@ func (g *Group) callJoin(ctx context.Context, addr string, req joinRequest) erro
 		return err
 	}
 	var res meta.Result
-	if err := msgpack.Unmarshal(out, &res); err != nil {
+	if err := decodeMsg(out, &res); err != nil {
 		return fmt.Errorf("group: join answer: %w", err)
 	}
 	return res.Err()

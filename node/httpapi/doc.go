@@ -81,6 +81,9 @@
 //	404  not found (node.ErrNotFound), unknown vtag, unknown path, unknown
 //	     bucket type (node.ErrUnknownBucketType, as Riak answers)
 //	405  method not allowed on the path (with an Allow header)
+//	409  node.ErrTooManySiblings: the write would add a sibling beyond the
+//	     node's max siblings; read, resolve and write back with the
+//	     read's X-Riak-Vclock (such a write is never refused)
 //	412  a failed If-Match / If-None-Match / If-Unmodified-Since on PUT,
 //	     POST or DELETE (and If-Match / If-Unmodified-Since on GET);
 //	     node.ErrConflict (a stale or missing vclock on a consistent type)
@@ -95,5 +98,7 @@
 //	reg := prometheus.NewRegistry()
 //	api, err := httpapi.New(httpapi.DefaultConfig(), node, logger, reg)
 //	if err != nil { … }
-//	srv := &http.Server{Addr: ":8098", Handler: api, ReadHeaderTimeout: 10 * time.Second}
+//	// Tokens, body limit, load shedding and the server's timeouts:
+//	h, err := httpguard.New(gcfg, tokens, api, logger, reg)
+//	srv := gcfg.Server(h, logger)
 package httpapi

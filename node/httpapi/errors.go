@@ -36,6 +36,11 @@ func statusFor(err error) int {
 		return se.status
 	case errors.As(err, &tooBig), errors.Is(err, node.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, node.ErrTooManySiblings):
+		// The key's state, not the request, is at fault, and the client
+		// can resolve it: read, merge the siblings, write back with the
+		// read's context (which is never refused).
+		return http.StatusConflict
 	case errors.Is(err, node.ErrConflict):
 		// A strongly consistent write whose context is not the current
 		// version's, or a create of a key that exists.

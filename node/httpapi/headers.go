@@ -212,17 +212,24 @@ func isToken(s string) bool {
 	return true
 }
 
-// sanitizeHeaderValue drops control characters that would end a header
-// line early (net/http does this for the main answer, but not
-// mime/multipart for a part's headers).
+// sanitizeHeaderValue replaces every control character but tab with a
+// space: what a stored value holds must never end a header line early
+// (net/http does guard the main answer against CR and LF, but not
+// mime/multipart a part's headers), and must never be a byte that HTTP
+// readers refuse, such as DEL, which made Go's textproto reject a whole
+// multipart answer (found by client.FuzzSiblingsRoundTrip).
 func sanitizeHeaderValue(v string) string {
-	if !strings.ContainsAny(v, "\r\n\x00") {
+	if !strings.ContainsFunc(v, isHeaderCTL) {
 		return v
 	}
 	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' || r == 0 {
+		if isHeaderCTL(r) {
 			return ' '
 		}
 		return r
 	}, v)
 }
+
+// isHeaderCTL reports whether r is a control character a header value
+// may not hold (RFC 9110 field-value allows HTAB among them).
+func isHeaderCTL(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }

@@ -135,6 +135,13 @@ func TestStatusCodes(t *testing.T) {
 			hdr: []string{"Content-Type", "application/json"}, want: 400, wantBody: "malformed JSON"},
 		{name: "400 props not wrapped", method: "PUT", path: "/buckets/b/props", body: `{"n_val":2}`,
 			hdr: []string{"Content-Type", "application/json"}, want: 400, wantBody: `missing "props"`},
+		{name: "400 key longer than the node allows", method: "PUT", path: "/buckets/b/keys/" + strings.Repeat("k", node.DefaultConfig().MaxKeyLen+1),
+			body: "v", hdr: ct, want: 400, wantBody: fmt.Sprintf("maximum is %d", node.DefaultConfig().MaxKeyLen)},
+		{name: "400 bucket longer than the ceiling", method: "GET", path: "/buckets/" + strings.Repeat("b", node.MaxBucketLen+1) + "/keys/k",
+			want: 400, wantBody: "bucket longer than"},
+		{name: "400 vclock not a clock", method: "PUT", path: key, body: "v", hdr: hdr(hdrVclock, "AAAAAAAA"), want: 400, wantBody: "malformed causal context"},
+		{name: "400 garbage props JSON", method: "PUT", path: "/buckets/b/props", body: "\x00\xffnot json at all",
+			hdr: []string{"Content-Type", "application/json"}, want: 400, wantBody: "malformed JSON"},
 		{name: "400 keys without keys=", method: "GET", path: "/buckets/b/keys", want: 400, wantBody: "?keys=true"},
 		{name: "400 buckets without buckets=", method: "GET", path: "/buckets", want: 400, wantBody: "?buckets=true"},
 		{name: "400 node bad request", setup: failing("Get", fmt.Errorf("%w: something odd", node.ErrBadRequest)),
@@ -169,6 +176,10 @@ func TestStatusCodes(t *testing.T) {
 		{name: "405 delete buckets", method: "DELETE", path: "/buckets", want: 405},
 		{name: "405 post props", method: "POST", path: "/buckets/b/props", want: 405},
 		{name: "405 post ping", method: "POST", path: "/ping", want: 405},
+
+		// 409
+		{name: "409 too many siblings", setup: failing("Put", fmt.Errorf("%w: the write would give default/b/k 101 siblings", node.ErrTooManySiblings)),
+			method: "PUT", path: key, body: "v", hdr: ct, want: 409, wantBody: "too many siblings"},
 
 		// 412
 		{name: "412 if-none-match * on existing", setup: stored, method: "PUT", path: key, body: "v", hdr: hdr("If-None-Match", "*"), want: 412},
