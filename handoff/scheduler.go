@@ -289,12 +289,23 @@ func sortIDs(ids []ID) { slices.SortFunc(ids, compareID) }
 
 // Deadline returns when the scheduler next needs a look even if nothing
 // happens: the earliest retry of a retrying transfer or stall deadline of
-// a running one. ok is false when there is none.
+// a running one. ok is false when there is none. While MaxConcurrent
+// transfers run, retries are left out: none can start before a running
+// transfer finishes, and that finish is an event of its own. (A retry
+// time already past would otherwise be a deadline that is always due,
+// and the caller's loop would spin until a slot frees.)
 func (s *Scheduler) Deadline() (at time.Time, ok bool) {
+	running := 0
+	for _, e := range s.transfers {
+		if e.st.State == Running {
+			running++
+		}
+	}
+	full := running >= s.cfg.MaxConcurrent
 	for _, e := range s.transfers {
 		var t time.Time
 		switch {
-		case e.st.State == Retrying && e.wanted:
+		case e.st.State == Retrying && e.wanted && !full:
 			t = e.st.RetryAt
 		case e.st.State == Running:
 			t = e.st.Since

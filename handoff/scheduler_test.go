@@ -171,6 +171,37 @@ func TestSchedulerDeadline(t *testing.T) {
 	}
 }
 
+// A retry that cannot start because every slot is taken is no deadline:
+// found by the simulation (seeds 12 and 97), where a retry time already
+// past made the handoff loop spin until a running transfer finished.
+func TestSchedulerDeadlineWhileFull(t *testing.T) {
+	cfg := DefaultLocalConfig()
+	cfg.MaxConcurrent = 2
+	s := NewScheduler(cfg)
+	s.Offer(t0, []ID{hint(3)})
+	s.Next(t0)
+	s.Finished(t0, hint(3), errors.New("x")) // retrying from t0+MinBackoff
+	later := t0.Add(cfg.MinBackoff)
+	s.Offer(later, []ID{hint(1), hint(2), hint(3)})
+	started := s.Next(later)
+	if len(started) != 2 || slices.ContainsFunc(started, func(st Start) bool { return st.ID == hint(3) }) {
+		t.Fatalf("started %v; the test needs hint(3) due and waiting for a slot", started)
+	}
+	now := later.Add(time.Millisecond)
+	at, ok := s.Deadline()
+	if !ok || !at.After(now) {
+		t.Fatalf("deadline %v (ok %v) is due at %v with every slot taken: the loop would spin", at, ok, now)
+	}
+	if !at.Equal(later.Add(cfg.StallTimeout)) {
+		t.Fatalf("deadline %v, want the running transfers' stall timeout %v", at, later.Add(cfg.StallTimeout))
+	}
+	// Once a slot frees, the retry is a deadline again.
+	s.Finished(now, hint(1), nil)
+	if at, _ := s.Deadline(); !at.Equal(later) {
+		t.Fatalf("deadline %v after a slot freed, want the retry at %v", at, later)
+	}
+}
+
 // Drop forgets a hinted transfer (the caller deletes its objects) and
 // refuses an ownership transfer.
 func TestSchedulerDrop(t *testing.T) {
