@@ -907,7 +907,7 @@ func TestClusterTransferResumesFromSavedCursor(t *testing.T) {
 		t.Fatalf("sent %d objects, want the %d after the cursor", got, len(keys)-25)
 	}
 	var left int
-	_ = n.eng.Iterate(localPartition, nil, func(_, _ []byte) error { left++; return nil })
+	_ = n.eng.Iterate(localPartition, []byte(cursorPrefix), func(_, _ []byte) error { left++; return nil })
 	if left != 0 {
 		t.Fatalf("%d saved cursors left after the move completed", left)
 	}

@@ -491,6 +491,10 @@ func (h *handoffRunner) deliver(ctx context.Context, p int, to string, cursor []
 		}
 		cursor = batch[len(batch)-1].key
 		if hinted {
+			// The copies deleted here held this node's latest dots of
+			// their keys: its actors' epochs so far are not to be used
+			// again (see epoch.go).
+			h.n.epochs.untrust()
 			for _, e := range batch {
 				if _, err := h.n.local.dropIfUnchanged(p, e.key, e.obj); err != nil {
 					return err
@@ -590,6 +594,7 @@ func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
 	if a == handoff.Drop {
 		// The worker (if any) was told to stop; dropping under it is
 		// safe, as it only ever deletes what it delivered.
+		n.epochs.untrust() // the dropped copies held this node's dots (epoch.go)
 		if err := n.local.dropPartition(id.Partition); err != nil {
 			return fmt.Errorf("node: drop hints of partition %d: %w", id.Partition, err)
 		}

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/cairnkv/cairn/node/store"
 	"github.com/cairnkv/cairn/ring"
@@ -26,6 +25,8 @@ type Node struct {
 	live     Liveness
 	md       Metadata
 	metrics  *metrics
+	// epochs hands out the actors this node's vnodes coordinate under.
+	epochs *actorEpochs
 
 	// routing is what requests route by: nil until a clustered node is
 	// given its first topology.
@@ -105,7 +106,13 @@ func newNode(cfg Config, eng store.Engine, md Metadata, tr rpc.Transport, live L
 		topoChanged: make(chan struct{}), reaping: map[string]bool{}, bg: newActivity(), reapers: newActivity(), ready: make(chan struct{})}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.metrics = newMetrics(cfg)
+	epochs, err := openEpochs(eng)
+	if err != nil {
+		return nil, err
+	}
+	n.epochs = epochs
 	n.local = newVNodes(eng, n.log, &n.metrics.corruptReads, newTrees(cfg.AAE.Segments), n.treeOf)
+	n.local.lost = epochs.untrust
 	n.replicas = peers{n}
 	n.handoff = newHandoffRunner(n)
 	n.down.since = map[string]time.Time{}
@@ -164,11 +171,6 @@ func (n *Node) Close() error {
 // so far (read repair included) has finished. Tests use it instead of
 // sleeping.
 func (n *Node) WaitIdle() { n.bg.Wait() }
-
-// actor is the DVV actor of a vnode: the node id and the partition.
-func actor(vn ring.VNode) object.Actor {
-	return object.Actor(fmt.Sprintf("%s/%d", vn.Node, vn.Partition))
-}
 
 // begin admits a request: it checks the node is open and the location
 // valid, and returns the bucket's effective properties (with Consistent,

@@ -134,9 +134,14 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 	now := n.cfg.Clock.Now()
 	var refused error
 	obj, err := n.local.modify(ctx, coord.Partition, key, false, func(cur *object.Object) *object.Object {
+		a, err := n.epochs.coordActor(coord.VNode, cur, s.cctx)
+		if err != nil {
+			refused = fmt.Errorf("%w: the coordinating vnode %s cannot take a new actor epoch: %w", ErrQuorumNotMet, vnodeName(coord.VNode), err)
+			return cur
+		}
 		c := s.c
 		c.LastModified = lastModified(now, cur)
-		next := cur.Update(s.cctx, c, actor(coord.VNode))
+		next := cur.Update(s.cctx, c, a)
 		if s.lww {
 			next = next.LWW()
 		}

@@ -22,6 +22,9 @@ type vnodes struct {
 	eng     store.Engine
 	log     *slog.Logger
 	corrupt *atomic.Uint64
+	// lost, when set, is told that a stored copy was found corrupt: the
+	// dots it held are gone from this vnode.
+	lost func()
 	// locks serialise read-merge-write of one key on one vnode: a striped
 	// set, so memory does not grow with the number of keys.
 	locks [256]sync.Mutex
@@ -66,6 +69,9 @@ func (v *vnodes) load(p int, key []byte) (*object.Object, error) {
 	obj, err := object.Decode(raw)
 	if err != nil {
 		v.corrupt.Add(1)
+		if v.lost != nil {
+			v.lost()
+		}
 		loc, _ := ParseLocation(key)
 		v.log.Error("corrupt stored object", "partition", p, "key", loc.String(), "err", err)
 		return nil, fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"iter"
 	"strings"
 
 	"github.com/cespare/xxhash/v2"
@@ -46,6 +47,17 @@ func (c Context) IsZero() bool { return len(c.entries) == 0 }
 
 // Len returns the number of actors in c.
 func (c Context) Len() int { return len(c.entries) }
+
+// Actors yields the clock's actors in order.
+func (c Context) Actors() iter.Seq[Actor] {
+	return func(yield func(Actor) bool) {
+		for _, e := range c.entries {
+			if !yield(e.actor) {
+				return
+			}
+		}
+	}
+}
 
 // Counter returns c's counter for actor, 0 if it has none.
 func (c Context) Counter(actor Actor) uint64 {
