@@ -88,3 +88,19 @@ e2e: docker
 	exit $$rc
 
 .PHONY: e2e
+
+## sim: the deterministic simulation. `make sim` runs SIM_SEEDS seeds (1000) in the foreground;
+## `make sim SEEDS=100000` runs that many in the background (log in .sim/); `make sim SEED=n` replays one seed
+SIM_SEEDS ?= 1000
+sim:
+	@if [ -n "$(SEED)" ]; then \
+		SIM_SEED=$(SEED) $(GO) test -count=1 -timeout 0 -run '^TestSeeds$$' -v ./node/sim/; \
+	elif [ -n "$(SEEDS)" ]; then \
+		mkdir -p .sim; log=.sim/seeds-$(SEEDS)-$$(date +%Y%m%d-%H%M%S).log; \
+		SIM_SEEDS=$(SEEDS) SIM_FIRST=$${SIM_FIRST:-1} nohup $(GO) test -count=1 -timeout 0 -run '^TestSeeds$$' -v ./node/sim/ > $$log 2>&1 & \
+		echo "sim: $(SEEDS) seeds running in the background (pid $$!); follow with: tail -f $$log"; \
+	else \
+		SIM_SEEDS=$(SIM_SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestSeeds$$' -v ./node/sim/; \
+	fi
+
+.PHONY: sim

@@ -60,11 +60,12 @@ type StepMessage struct {
 	Reply bool
 	// Err is the handler's error, for a reply.
 	Err error
-	// Seq numbers messages in the order they were queued. Concurrent
-	// senders queue in a scheduling order, so a deterministic driver must
-	// not rely on it.
-	Seq  uint64
-	call *stepCall
+	// Seq numbers messages in the order they were queued, and Origin is
+	// the Seq of the request a message is or answers. Concurrent senders
+	// queue in a scheduling order, so a deterministic driver relies on
+	// them only for messages queued at different times.
+	Seq, Origin uint64
+	call        *stepCall
 }
 
 type stepCall struct {
@@ -181,7 +182,7 @@ func (n *StepNetwork) Deliver(m *StepMessage) {
 		}
 		n.seq++
 		n.queue = append(n.queue, &StepMessage{
-			From: m.To, To: m.From, Method: m.Method, Body: out, Reply: true, Err: err, Seq: n.seq, call: m.call,
+			From: m.To, To: m.From, Method: m.Method, Body: out, Reply: true, Err: err, Seq: n.seq, Origin: m.Origin, call: m.call,
 		})
 	}()
 }
@@ -249,7 +250,7 @@ func (s stepSender) Call(ctx context.Context, addr, method string, body []byte) 
 		return nil, callError(addr, method, fmt.Errorf("%w: rpc: step: sender %s is down", ErrDial, s.from))
 	}
 	n.seq++
-	n.queue = append(n.queue, &StepMessage{From: s.from, To: addr, Method: method, Body: bytes.Clone(body), Seq: n.seq, call: c})
+	n.queue = append(n.queue, &StepMessage{From: s.from, To: addr, Method: method, Body: bytes.Clone(body), Seq: n.seq, Origin: n.seq, call: c})
 	n.mu.Unlock()
 
 	select {

@@ -263,6 +263,9 @@ func (s *sim) run() Result {
 	nextFault := s.start.Add(s.expDelay())
 	faultEnd := s.start.Add(s.cfg.FaultPhase)
 	for time.Now().Before(faultEnd) {
+		// What the last step delivered runs until it blocks before any
+		// fault decision, or the fault would race with it.
+		synctest.Wait()
 		if !time.Now().Before(nextFault) {
 			s.injectFault()
 			nextFault = time.Now().Add(s.expDelay())
@@ -271,6 +274,7 @@ func (s *sim) run() Result {
 	}
 	stopClients()
 	s.faulting = false
+	synctest.Wait()
 	s.healAll()
 	settleEnd := time.Now().Add(s.cfg.Settle)
 	for time.Now().Before(settleEnd) {
@@ -351,7 +355,9 @@ func compareMessages(a, b *rpc.StepMessage) int {
 	if c := cmp.Compare(bodyHash(a), bodyHash(b)); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.Seq, b.Seq) // identical messages: either order is the same history
+	// Identical messages: the replies of two identical requests go to
+	// different callers, in the order the requests were sent.
+	return cmp.Compare(a.Origin, b.Origin)
 }
 
 func boolInt(b bool) int {

@@ -91,3 +91,27 @@ func TestSameSeedSameLog(t *testing.T) {
 		}
 	}
 }
+
+// TestRegressionSeeds replays the seeds that found bugs, each with the
+// configuration it failed under.
+func TestRegressionSeeds(t *testing.T) {
+	for _, c := range []struct {
+		cfg Config
+		bug string
+	}{
+		// A coordinator whose copy of a key was corrupt issued a dot it
+		// had issued before, and a merge dropped an acknowledged write
+		// (node/epoch.go).
+		{FullConfig(3), "dot reused after a corrupt copy"},
+		// A retry waiting for a handoff slot was a deadline always due,
+		// and the handoff loop spun without blocking: virtual time
+		// stopped (handoff.Scheduler.Deadline).
+		{DefaultConfig(12), "handoff loop spin"},
+		{DefaultConfig(97), "handoff loop spin"},
+	} {
+		res := Run(t, c.cfg)
+		if len(res.Violations) > 0 {
+			t.Errorf("seed %d (%s):\n%s", c.cfg.Seed, c.bug, res.Report())
+		}
+	}
+}

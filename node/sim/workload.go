@@ -50,7 +50,10 @@ func (s *sim) client(ctx context.Context, c int) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Duration(rng.IntN(50)) * time.Millisecond):
+		// c µs on top of the think time: two clients never start an
+		// operation at the same instant, where which went first would
+		// be the scheduler's choice.
+		case <-time.After(time.Duration(rng.IntN(50))*time.Millisecond + time.Duration(c)*time.Microsecond):
 		}
 		key := keyName(rng.IntN(s.cfg.Keys))
 		coord := s.ids[rng.IntN(len(s.ids))]
