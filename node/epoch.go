@@ -21,8 +21,8 @@ import (
 // corrupt, a copy handed off and deleted) could so issue the same dot
 // again for another write, and merges would take the one for the other
 // and drop it: an acknowledged write lost without a trace. The
-// deterministic simulation found this (node/sim, FullConfig seed 3: a
-// corrupt copy on the coordinator).
+// deterministic simulation found this (node/sim, seed 3: a corrupt copy
+// on the coordinator).
 //
 // So actors carry an epoch, "<node>/<partition>~<epoch>", and a vnode
 // coordinates a key under an actor of its own only while it can vouch for

@@ -409,16 +409,7 @@ func (t *MemTransport) serve(c *memCall) {
 	t.stats.Delivered++
 	t.mu.Unlock()
 
-	body, err := c.srv.h(ctx, c.method, c.body)
-	var reply []byte
-	switch {
-	case errors.Is(err, ErrUnknownMethod):
-		err = &RemoteError{Msg: err.Error(), code: codeUnknownMethod}
-	case err != nil:
-		err = &RemoteError{Msg: err.Error(), code: codeHandlerError}
-	default:
-		reply = bytes.Clone(body)
-	}
+	reply, err := handled(c.srv.h(ctx, c.method, c.body))
 
 	t.mu.Lock()
 	if c.ended || ctx.Err() != nil {
@@ -465,4 +456,17 @@ func (t *MemTransport) endLocked(c *memCall, out []byte, err error) {
 		c.cancelHandler()
 	}
 	close(c.done)
+}
+
+// handled is a handler's answer as an in-memory network hands it back: a
+// copy of the body, or the error as the peer's RemoteError, as a Server
+// would send it.
+func handled(body []byte, err error) ([]byte, error) {
+	switch {
+	case errors.Is(err, ErrUnknownMethod):
+		return nil, &RemoteError{Msg: err.Error(), code: codeUnknownMethod}
+	case err != nil:
+		return nil, &RemoteError{Msg: err.Error(), code: codeHandlerError}
+	}
+	return bytes.Clone(body), nil
 }

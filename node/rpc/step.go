@@ -166,15 +166,7 @@ func (n *StepNetwork) Deliver(m *StepMessage) {
 	go func() {
 		defer n.wg.Done()
 		defer cancel()
-		out, err := host.h(ctx, m.Method, m.Body)
-		switch {
-		case errors.Is(err, ErrUnknownMethod):
-			err = &RemoteError{Msg: err.Error(), code: codeUnknownMethod}
-		case err != nil:
-			err = &RemoteError{Msg: err.Error(), code: codeHandlerError}
-		default:
-			out = bytes.Clone(out)
-		}
+		out, err := handled(host.h(ctx, m.Method, m.Body))
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		if n.closed || host.ctx.Err() != nil || m.call.ended {

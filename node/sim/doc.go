@@ -15,9 +15,12 @@
 //
 // Faults drawn from the seed during the fault phase: message loss, delay
 // and reordering (the driver's choice of message and of when time passes),
-// symmetric and one-way partitions, node crashes with the loss of what the
-// engine's sync policy had not made durable, restarts, and corruption of a
-// stored value. Gossip is modelled by the driver: it tells every node's
+// symmetric and one-way partitions, node crashes, restarts, and corruption
+// of a stored value. The sync policy is drawn too: under always and
+// interval a crash is a power loss, which loses what the policy had not
+// made durable; under none it is a process crash, which loses nothing (a
+// power loss there may lose anything, as the policy says). Clients write
+// with dw=2, so an acknowledged write is durable on two replicas. Gossip is modelled by the driver: it tells every node's
 // liveness view, after a detection delay, who crashed, restarted or is
 // across a partition.
 //

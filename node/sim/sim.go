@@ -221,13 +221,20 @@ func (s *sim) boot(sn *simNode) error {
 	return nil
 }
 
-// crash kills sn's incarnation as a power loss does: it stops answering and
-// sending, its engine forgets what the sync policy had not made durable,
-// and nothing it still runs can touch the engine again.
+// crash kills sn's incarnation: it stops answering and sending, nothing it
+// still runs can touch the engine again, and under the always and interval
+// policies its engine forgets what the policy had not made durable, as in
+// a power loss (under none, as in a process crash, it keeps everything).
 func (s *sim) crash(sn *simNode) {
 	s.net.Stop(sn.id)
 	for m := store.MethodGet; m <= store.MethodWaitDurable; m++ {
 		sn.eng.InjectError(m, nil, store.ErrClosed)
+	}
+	if s.cfg.Sync == store.SyncNone {
+		// Under none cairn promises only that a process crash loses
+		// nothing (the OS keeps what was written); a power loss may lose
+		// anything, so a crash here is the process's alone.
+		_ = sn.mem.Sync()
 	}
 	sn.mem.Crash()
 	sn.cancel()

