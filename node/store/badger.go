@@ -376,6 +376,9 @@ func (b *Badger) Close() error {
 	} else if err := b.syncer.sync(); err != nil {
 		errs = append(errs, fmt.Errorf("store: sync before close: %w", err))
 	}
+	if err := b.syncer.close(); err != nil {
+		errs = append(errs, fmt.Errorf("store: close the directory: %w", err))
+	}
 	if err := b.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("store: close badger: %w", err))
 	}
