@@ -46,36 +46,73 @@ type badgerSyncer struct {
 	// the interval policy) was most of a listing's cost. nil until the
 	// first sync and after close.
 	dirf *os.File
+	// watch, where the system has one, says whether the directory's
+	// entries may have changed since listed was taken; while they have
+	// not, listed is reused and the directory is not read at all (Badger
+	// adds or removes a file only when a memtable or value-log file fills
+	// or a table is written). nil: list every time.
+	watch  *dirWatch
+	listed []string // the last listing; nil when there is none to reuse
 }
 
 func newBadgerSyncer(db *badger.DB, dir string) *badgerSyncer {
 	return &badgerSyncer{db: db, dir: dir, known: map[string]bool{}}
 }
 
-// names lists the directory's file names through the kept descriptor.
+// names lists the directory's file names through the kept descriptor, or
+// returns the previous listing when the watch says nothing has changed
+// since. The caller must not modify the result.
 func (s *badgerSyncer) names() ([]string, error) {
 	if s.dirf == nil {
+		// The watch starts before the first listing, so that it sees
+		// every change made after that listing.
+		if w, err := newDirWatch(s.dir); err == nil {
+			s.watch = w
+		}
 		f, err := os.Open(s.dir)
 		if err != nil {
+			s.closeLocked()
 			return nil, err
 		}
 		s.dirf = f
-	} else if _, err := s.dirf.Seek(0, io.SeekStart); err != nil {
+	} else {
+		if s.watch != nil && s.listed != nil && !s.watch.changed() {
+			return s.listed, nil
+		}
+		if _, err := s.dirf.Seek(0, io.SeekStart); err != nil {
+			s.listed = nil
+			return nil, err
+		}
+	}
+	names, err := s.dirf.Readdirnames(-1)
+	if err != nil {
+		s.listed = nil
 		return nil, err
 	}
-	return s.dirf.Readdirnames(-1)
+	s.listed = names
+	return names, nil
 }
 
-// close releases the directory descriptor; a later sync reopens it.
+// close releases the directory descriptor and the watch; a later sync
+// opens them again.
 func (s *badgerSyncer) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.dirf == nil {
-		return nil
+	return s.closeLocked()
+}
+
+func (s *badgerSyncer) closeLocked() error {
+	var errs []error
+	if s.watch != nil {
+		errs = append(errs, s.watch.close())
+		s.watch = nil
 	}
-	err := s.dirf.Close()
-	s.dirf = nil
-	return err
+	if s.dirf != nil {
+		errs = append(errs, s.dirf.Close())
+		s.dirf = nil
+	}
+	s.listed = nil
+	return errors.Join(errs...)
 }
 
 type numberedFile struct {
