@@ -77,7 +77,9 @@ func (n *Node) serveGetReplica(ctx context.Context, body []byte) ([]byte, error)
 	if err := n.checkVNode(req.Partition, req.Key); err != nil {
 		return nil, err
 	}
-	obj, err := n.local.GetReplica(ctx, ring.VNode{Partition: req.Partition, Node: n.cfg.NodeID}, req.Key)
+	// The stored bytes go back as they are: decoding them verified them,
+	// and the coordinator decodes them as it would a fresh encoding.
+	obj, raw, err := n.local.loadRaw(req.Partition, req.Key)
 	var resp getReplicaResp
 	switch {
 	case errors.Is(err, object.ErrCorrupt) || errors.Is(err, object.ErrVersion):
@@ -87,9 +89,7 @@ func (n *Node) serveGetReplica(ctx context.Context, body []byte) ([]byte, error)
 	case obj == nil:
 		resp.Status = replicaNotFound
 	default:
-		if resp.Object, err = object.Encode(obj); err != nil {
-			return nil, err
-		}
+		resp.Object = raw
 	}
 	return encodeMsg(&resp)
 }
@@ -106,11 +106,7 @@ func (n *Node) servePutReplica(ctx context.Context, body []byte) ([]byte, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: object: %w", ErrBadRequest, err)
 	}
-	merged, err := n.local.PutReplica(ctx, ring.VNode{Partition: req.Partition, Node: n.cfg.NodeID}, req.Key, obj, req.Durable)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := object.Encode(merged)
+	_, raw, err := n.local.putReplicaEncoded(ctx, ring.VNode{Partition: req.Partition, Node: n.cfg.NodeID}, req.Key, obj, req.Durable)
 	if err != nil {
 		return nil, err
 	}

@@ -59,12 +59,20 @@ func (v *vnodes) lock(p int, key []byte) *sync.Mutex {
 // verification is logged with its key and returned as an error wrapping
 // object.ErrCorrupt; it is never returned as data.
 func (v *vnodes) load(p int, key []byte) (*object.Object, error) {
+	obj, _, err := v.loadRaw(p, key)
+	return obj, err
+}
+
+// loadRaw is load that also returns the stored encoding of the object,
+// verified by its decoding: a peer can be sent those bytes as they are
+// rather than an encoding of the decoded object.
+func (v *vnodes) loadRaw(p int, key []byte) (*object.Object, []byte, error) {
 	raw, err := v.eng.Get(store.Partition(p), key)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("node: vnode %d: read: %w", p, err)
+		return nil, nil, fmt.Errorf("node: vnode %d: read: %w", p, err)
 	}
 	obj, err := object.Decode(raw)
 	if err != nil {
@@ -74,9 +82,9 @@ func (v *vnodes) load(p int, key []byte) (*object.Object, error) {
 		}
 		loc, _ := ParseLocation(key)
 		v.log.Error("corrupt stored object", "partition", p, "key", loc.String(), "err", err)
-		return nil, fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)
+		return nil, nil, fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)
 	}
-	return obj, nil
+	return obj, raw, nil
 }
 
 // store writes obj under (p, key) in place of cur, and its anti-entropy
@@ -86,13 +94,13 @@ func (v *vnodes) load(p int, key []byte) (*object.Object, error) {
 // only when cur could not be read (corrupt) is the entry itself read. An
 // entry that was wrong all the same leaves the tree off by its error until
 // the vnode's next verify, which recomputes the trees from the index.
-func (v *vnodes) store(p int, key []byte, cur *object.Object, curUnreadable bool, obj *object.Object) error {
+func (v *vnodes) store(p int, key []byte, cur *object.Object, curUnreadable bool, obj *object.Object) ([]byte, error) {
 	raw, err := object.Encode(obj)
 	if err != nil {
-		return fmt.Errorf("node: vnode %d: encode: %w", p, err)
+		return nil, fmt.Errorf("node: vnode %d: encode: %w", p, err)
 	}
 	old := oldHash{h: versionHash(key, cur), known: !curUnreadable}
-	return v.write(p, key, raw, old, versionHash(key, obj))
+	return raw, v.write(p, key, raw, old, versionHash(key, obj))
 }
 
 // remove deletes (p, key), which holds cur, and its index entry; the
@@ -152,7 +160,14 @@ func (v *vnodes) GetReplica(_ context.Context, vn ring.VNode, key []byte) (*obje
 
 // PutReplica implements Replicas for a local vnode.
 func (v *vnodes) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error) {
-	return v.modify(ctx, vn.Partition, key, durable, func(cur *object.Object) *object.Object {
+	merged, _, err := v.putReplicaEncoded(ctx, vn, key, obj, durable)
+	return merged, err
+}
+
+// putReplicaEncoded is PutReplica that also returns the merged object's
+// encoding (see modifyEncoded).
+func (v *vnodes) putReplicaEncoded(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, []byte, error) {
+	return v.modifyEncoded(ctx, vn.Partition, key, durable, func(cur *object.Object) *object.Object {
 		return object.Sync(cur, obj)
 	})
 }
@@ -161,31 +176,40 @@ func (v *vnodes) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj 
 // corrupt stored copy is treated as absent so that the write replaces it.
 // When f returns an object equal to the current one nothing is written.
 func (v *vnodes) modify(ctx context.Context, p int, key []byte, durable bool, f func(cur *object.Object) *object.Object) (*object.Object, error) {
+	next, _, err := v.modifyEncoded(ctx, p, key, durable, f)
+	return next, err
+}
+
+// modifyEncoded is modify that also returns the encoding of the object it
+// returns: the bytes it stored, or, when nothing was written, the stored
+// bytes it read. Callers that send the object to a peer use them rather
+// than encode it again.
+func (v *vnodes) modifyEncoded(ctx context.Context, p int, key []byte, durable bool, f func(cur *object.Object) *object.Object) (*object.Object, []byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := v.lock(p, key)
-	cur, err := v.load(p, key)
+	cur, raw, err := v.loadRaw(p, key)
 	if err != nil && !errors.Is(err, object.ErrCorrupt) && !errors.Is(err, object.ErrVersion) {
 		m.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	next := f(cur)
 	if cur == nil || !object.Equal(cur, next) {
-		err = v.store(p, key, cur, err != nil, next)
+		raw, err = v.store(p, key, cur, err != nil, next)
 	}
 	// The write happens under the lock; waiting for durability does not, so
 	// concurrent writers share one group commit.
 	m.Unlock()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if durable {
 		if err := v.eng.WaitDurable(ctx); err != nil {
-			return nil, fmt.Errorf("node: vnode %d: sync: %w", p, err)
+			return nil, nil, fmt.Errorf("node: vnode %d: sync: %w", p, err)
 		}
 	}
-	return next, nil
+	return next, raw, nil
 }
 
 // dropPartition deletes vnode p's data, its index and its trees.

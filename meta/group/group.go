@@ -90,6 +90,13 @@ func Open(cfg Config, stores *Stores, nw rpc.Network, client *rpc.Client) (*Grou
 	rc.SnapshotInterval = cfg.SnapshotInterval
 	rc.SnapshotThreshold = cfg.SnapshotThreshold
 	rc.TrailingLogs = cfg.TrailingLogs
+	// Commands that arrive while the leader is writing the log wait in a
+	// buffered channel and reach the log store as one batch (one bolt
+	// transaction, one fsync) of up to MaxAppendEntries, rather than one
+	// by one. An Apply's enqueue then no longer times out, but every wait
+	// for its outcome is bounded by the caller's context (waitFuture),
+	// which reports an unknown outcome, never a failure, when it ends.
+	rc.BatchApplyCh = true
 	if err := raft.ValidateConfig(rc); err != nil {
 		_ = g.trans.Close()
 		return nil, fmt.Errorf("group: raft config: %w", err)
