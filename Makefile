@@ -17,11 +17,12 @@ build:
 run: build
 	$(BIN)/cairn --data-dir $(DATA_DIR) --http-addr $(HTTP_ADDR) --sync $(SYNC) --bootstrap --voters 1
 
-## test: the whole suite with the race detector, then every fuzz target briefly
+## test: the whole suite with the race detector (the simulation without it), then every fuzz target briefly
 test: unit fuzz
 
 unit:
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 15m ./node/sim/
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
