@@ -375,30 +375,38 @@ func TestClusterSiblingsFromTwoCoordinators(t *testing.T) {
 // A replica that missed a write is repaired by the next read, once every
 // replica has answered.
 func TestClusterReadRepair(t *testing.T) {
-	c := newTestCluster(t, 5)
-	loc := Location{Type: DefaultType, Bucket: "b", Key: "rr"}
-	prims := c.primaries(loc)
-	missed := prims[2]
-	c.stop(missed.Node)
-	if _, err := cput(t, c.node(prims[0].Node), loc, "v1", putOpts(2, 0, 2)); err != nil {
-		t.Fatal(err)
-	}
-	c.idle()
-	c.start(missed.Node)
-	if o := c.stored(missed, loc); o != nil {
-		t.Fatalf("%s holds %v before repair", vnodeName(missed), values(o))
-	}
-	before := c.node(prims[0].Node).Stats().ReadRepairs
-	got, err := cget(t, c.node(prims[0].Node), loc, getOpts(2, 0))
-	if err != nil || !slices.Equal(values(got), []string{"v1"}) {
-		t.Fatalf("get: %v %v", values(got), err)
-	}
-	c.idle()
-	if o := c.stored(missed, loc); !slices.Equal(values(o), []string{"v1"}) {
-		t.Fatalf("%s holds %v after the read, want it repaired", vnodeName(missed), values(o))
-	}
-	if after := c.node(prims[0].Node).Stats().ReadRepairs; after != before+1 {
-		t.Fatalf("read repairs %d -> %d, want one more", before, after)
+	for _, disabled := range []bool{false, true} {
+		t.Run(fmt.Sprintf("disabled=%v", disabled), func(t *testing.T) {
+			c := newTestCluster(t, 5, func(cfg *Config) { cfg.DisableReadRepair = disabled })
+			loc := Location{Type: DefaultType, Bucket: "b", Key: "rr"}
+			prims := c.primaries(loc)
+			missed := prims[2]
+			c.stop(missed.Node)
+			if _, err := cput(t, c.node(prims[0].Node), loc, "v1", putOpts(2, 0, 2)); err != nil {
+				t.Fatal(err)
+			}
+			c.idle()
+			c.start(missed.Node)
+			if o := c.stored(missed, loc); o != nil {
+				t.Fatalf("%s holds %v before repair", vnodeName(missed), values(o))
+			}
+			before := c.node(prims[0].Node).Stats().ReadRepairs
+			got, err := cget(t, c.node(prims[0].Node), loc, getOpts(2, 0))
+			if err != nil || !slices.Equal(values(got), []string{"v1"}) {
+				t.Fatalf("get: %v %v", values(got), err)
+			}
+			c.idle()
+			want, repairs := []string{"v1"}, before+1
+			if disabled {
+				want, repairs = nil, before // left to anti-entropy
+			}
+			if o := c.stored(missed, loc); !slices.Equal(values(o), want) {
+				t.Fatalf("%s holds %v after the read, want %v", vnodeName(missed), values(o), want)
+			}
+			if after := c.node(prims[0].Node).Stats().ReadRepairs; after != repairs {
+				t.Fatalf("read repairs %d -> %d, want %d", before, after, repairs)
+			}
+		})
 	}
 }
 

@@ -31,6 +31,11 @@ type Config struct {
 	Types map[string]Props
 	// MaxObjectSize bounds a value; larger puts fail with ErrTooLarge.
 	MaxObjectSize int64
+	// DisableReadRepair stops gets from writing the merge back to the
+	// replicas they found stale, missing or corrupt (for measuring what
+	// read repair costs; anti-entropy still repairs them). Reaping a
+	// tombstone that every primary holds is not read repair and goes on.
+	DisableReadRepair bool
 	// MaxKeyLen and MaxBucketLen bound a key and a bucket name, in bytes
 	// (at most the ceilings MaxKeyLen and MaxBucketLen of this package).
 	// Requests naming longer ones fail with ErrBadRequest.

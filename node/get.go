@@ -191,6 +191,9 @@ func (n *Node) readRepair(ctx context.Context, key []byte, nval int, all []getRe
 		n.scheduleReap(key, nval)
 		return
 	}
+	if n.cfg.DisableReadRepair {
+		return
+	}
 	for _, r := range all {
 		stale := r.err == nil && (r.obj == nil || !r.obj.Descends(merged))
 		corrupt := errors.Is(r.err, object.ErrCorrupt) || errors.Is(r.err, object.ErrVersion)

@@ -24,15 +24,15 @@ WORKLOAD=${WORKLOAD:-a}
 
 # The node settings the rows change: unset for every row but the one that sets it,
 # whatever the caller's environment holds.
-UNSET=(-u CAIRN_AAE -u CAIRN_SYNC -u CAIRN_HINT_WINDOW -u CAIRN_HANDOFF_INTERVAL)
+UNSET=(-u CAIRN_AAE -u CAIRN_SYNC -u CAIRN_HINT_WINDOW -u CAIRN_HANDOFF_INTERVAL -u CAIRN_READ_REPAIR)
 
 # Rows: name|setting, the setting being an environment assignment, empty, or a reason
 # starting "n/a".
 ROWS=(
 	"default|"
-	# Read repair runs after every get that saw a stale replica; cairn has no flag to
-	# turn it off.
-	"read repair off|n/a (no switch)"
+	# Read repair runs after every get that saw a stale replica; off, anti-entropy
+	# does all repair.
+	"read repair off|CAIRN_READ_REPAIR=false"
 	# Hinted handoff: with a hint window of 1ns, a node marked down gets no fallback
 	# writes (no hints are collected for it). In a healthy cluster there are none to
 	# begin with; ownership handoff is unchanged.

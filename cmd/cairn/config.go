@@ -56,6 +56,7 @@ type Config struct {
 	HandoffConcurrency int
 	HandoffRate        int64 // bytes per second, 0 unlimited
 	HintWindow         time.Duration
+	ReadRepair         bool
 	// Active anti-entropy.
 	AAE                bool
 	AAEInterval        time.Duration
@@ -119,6 +120,7 @@ func DefaultConfig() Config {
 		HandoffConcurrency: handoff.DefaultConfig().MaxConcurrent,
 		HandoffRate:        handoff.DefaultConfig().BytesPerSecond,
 		HintWindow:         handoff.DefaultConfig().HintWindow,
+		ReadRepair:         true,
 		AAE:                antientropy.DefaultConfig().Enabled,
 		AAEInterval:        antientropy.DefaultConfig().ExchangeInterval,
 		AAEConcurrency:     antientropy.DefaultConfig().MaxConcurrent,

@@ -80,6 +80,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.IntVar(&cfg.HandoffConcurrency, "handoff-concurrency", cfg.HandoffConcurrency, "partition transfers (hinted and ownership) this node sends at once")
 	fs.Int64Var(&cfg.HandoffRate, "handoff-rate", cfg.HandoffRate, "bytes per second this node sends for handoff, all transfers together (0: unlimited)")
 	fs.DurationVar(&cfg.HintWindow, "hint-window", cfg.HintWindow, "a node down longer than this stops getting hints (fallback writes); anti-entropy repairs it (0: no window)")
+	fs.BoolVar(&cfg.ReadRepair, "read-repair", cfg.ReadRepair, "gets write the merge back to stale, missing or corrupt replicas (off only to measure its cost: anti-entropy then does all repair)")
 	fs.BoolVar(&cfg.AAE, "aae", cfg.AAE, "run active anti-entropy (an operator can also turn it off and on at run time: cairnctl aae disable|enable)")
 	fs.DurationVar(&cfg.AAEInterval, "aae-interval", cfg.AAEInterval, "how often each pair of replicas compares its hash trees (jittered by a third)")
 	fs.IntVar(&cfg.AAEConcurrency, "aae-concurrency", cfg.AAEConcurrency, "anti-entropy exchanges this node runs at once")

@@ -78,6 +78,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	nc.Handoff.MaxConcurrent = cfg.HandoffConcurrency
 	nc.Handoff.BytesPerSecond = cfg.HandoffRate
 	nc.Handoff.HintWindow = cfg.HintWindow
+	nc.DisableReadRepair = !cfg.ReadRepair
 	nc.AAE.Enabled = cfg.AAE
 	nc.AAE.ExchangeInterval = cfg.AAEInterval
 	nc.AAE.ExchangeJitter = cfg.AAEInterval / 3
