@@ -44,11 +44,11 @@ func TestClusterTombstoneReaping(t *testing.T) {
 		}
 	}
 	// Before the grace period ends, nothing is reaped.
-	c.clock.Advance(coord.cfg.ReapGrace / 2)
+	c.clock.Advance(coord.cfg.reapDelay() / 2)
 	if o := c.stored(prims[1], loc); o == nil {
 		t.Fatal("tombstone reaped before the grace period ended")
 	}
-	c.clock.Advance(coord.cfg.ReapGrace)
+	c.clock.Advance(coord.cfg.reapDelay())
 	coord.reapers.Wait()
 	for _, vn := range prims {
 		if o := c.stored(vn, loc); o != nil {
@@ -77,7 +77,7 @@ func TestClusterTombstoneReaping(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.idle()
-	c.clock.Advance(2 * coord.cfg.ReapGrace)
+	c.clock.Advance(2 * coord.cfg.reapDelay())
 	coord.reapers.Wait()
 	if o := c.stored(prims[1], loc2); o == nil || !o.IsTombstone() {
 		t.Fatalf("tombstone on %s reaped (%v) while primary %s was down", vnodeName(prims[1]), o, down.Node)
@@ -100,7 +100,7 @@ func TestClusterTombstoneReaping(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.idle()
-	c.clock.Advance(2 * coord.cfg.ReapGrace)
+	c.clock.Advance(2 * coord.cfg.reapDelay())
 	coord.reapers.Wait()
 	if o := c.stored(prims[0], loc2); o == nil || !o.IsTombstone() {
 		t.Fatalf("tombstone reaped (%v) while a fallback still held a hint for the key", o)
@@ -114,7 +114,7 @@ func TestClusterTombstoneReaping(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.idle()
-	c.clock.Advance(2 * coord.cfg.ReapGrace)
+	c.clock.Advance(2 * coord.cfg.reapDelay())
 	coord.reapers.Wait()
 	for _, vn := range prims {
 		if o := c.stored(vn, loc2); o != nil {
@@ -339,7 +339,7 @@ func TestClusterReapWaitsForHints(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.idle()
-	c.clock.Advance(2 * coord.cfg.ReapGrace)
+	c.clock.Advance(2 * coord.cfg.reapDelay())
 	coord.reapers.Wait()
 	for _, id := range c.ids {
 		if _, err := c.node(id).HandOffHints(context.Background()); err != nil {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
@@ -21,7 +22,16 @@ import (
 // the tombstone in place, so a deleted value cannot come back from a
 // replica that missed the delete. A later read reschedules the reap.
 
-// scheduleReap arranges a reap attempt of key after the grace period.
+// reapDelay is how long a reap waits: the grace period, and never less
+// than RequestTimeout. A put of the key coordinated before the delete may
+// still have replica writes under way (a fallback tried after a replica
+// timed out, a read repair) until its request deadline, which every
+// replica write carries and its receiver enforces. Reaped before that,
+// such a late write would bring the deleted value back; the simulation
+// found it (seeds 39, 74, 83, 88 and 114 of node/sim).
+func (c Config) reapDelay() time.Duration { return max(c.ReapGrace, c.RequestTimeout) }
+
+// scheduleReap arranges a reap attempt of key after reapDelay.
 // Attempts for one key do not pile up: one waits at a time.
 func (n *Node) scheduleReap(key []byte, nval int) {
 	if n.cfg.ReapGrace < 0 {
@@ -41,7 +51,7 @@ func (n *Node) scheduleReap(key []byte, nval int) {
 	n.reaping[k] = true
 	n.reapMu.Unlock()
 	n.reapers.Add(1)
-	t := n.cfg.Clock.NewTimer(n.cfg.ReapGrace)
+	t := n.cfg.Clock.NewTimer(n.cfg.reapDelay())
 	go func() {
 		defer n.reapers.Done()
 		defer func() {

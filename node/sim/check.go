@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -48,6 +49,16 @@ func (s *sim) check() {
 		}
 		s.logf("check %s: %d elements, %d acknowledged", key, len(set), len(byKey[key]))
 	}
+	for _, key := range h.deleted {
+		set, err := s.readAllAt(deleteLocation(key))
+		switch {
+		case err != nil:
+			h.violate("read deleted %s with r=all after settling: %v", key, err)
+		case len(set) > 0:
+			h.violate("%s: deleted (acknowledged) but back: %v", key, slices.Sorted(maps.Keys(set)))
+		}
+	}
+	s.logf("check: %d acknowledged deletes", len(h.deleted))
 	// The reads above repaired what they found stale; let that finish.
 	end := time.Now().Add(repairTime)
 	for time.Now().Before(end) {
@@ -61,8 +72,14 @@ func (s *sim) check() {
 // A read may fail while it finds a replica corrupt; it repairs the replica
 // as it ends, so the read is tried again, a few times, as a client would.
 func (s *sim) readAll(key string) (set map[string]bool, err error) {
+	return s.readAllAt(location(key))
+}
+
+// readAllAt is readAll of any location.
+func (s *sim) readAllAt(loc node.Location) (set map[string]bool, err error) {
+	key := loc.Key
 	for range 4 {
-		if set, err = s.readAllOnce(key); err == nil {
+		if set, err = s.readAllOnce(loc); err == nil {
 			return set, nil
 		}
 		s.logf("check %s: r=all read failed: %v", key, err)
@@ -74,7 +91,7 @@ func (s *sim) readAll(key string) (set map[string]bool, err error) {
 	return nil, err
 }
 
-func (s *sim) readAllOnce(key string) (map[string]bool, error) {
+func (s *sim) readAllOnce(loc node.Location) (map[string]bool, error) {
 	n := s.handle(s.ids[0])
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
@@ -85,7 +102,7 @@ func (s *sim) readAllOnce(key string) (map[string]bool, error) {
 	var err error
 	go func() {
 		defer close(done)
-		obj, gerr := n.Get(ctx, location(key), opts)
+		obj, gerr := n.Get(ctx, loc, opts)
 		if gerr != nil && !errors.Is(gerr, node.ErrNotFound) {
 			err = gerr
 			return

@@ -32,6 +32,9 @@ type Config struct {
 	Sync store.SyncPolicy
 	// Corrupt adds the corruption of a stored value to the faults.
 	Corrupt bool
+	// Deletes makes one operation in five a write and then a delete of
+	// a key of its own, which must stay deleted.
+	Deletes bool
 	// Trace keeps the last Trace lines of the log for a failure report.
 	Trace int
 	// KeepLog keeps the whole event log in Result.Log.
@@ -55,6 +58,7 @@ func DefaultConfig(seed int64) Config {
 		LossRate:   0.05,
 		Sync:       []store.SyncPolicy{store.SyncAlways, store.SyncInterval, store.SyncNone}[(u/5)%3],
 		Corrupt:    true,
+		Deletes:    true,
 		Trace:      60,
 	}
 }

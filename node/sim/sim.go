@@ -51,6 +51,8 @@ type Result struct {
 	// elements missing after convergence, Phantom present elements never
 	// attempted.
 	Attempted, Acked, Lost, Phantom int
+	// Deleted counts acknowledged deletes, each checked to stay deleted.
+	Deleted int
 	// Faults counts the fault actions injected, by kind.
 	Faults map[string]int
 	// Delivered and Dropped count messages.
@@ -293,7 +295,7 @@ func (s *sim) run() Result {
 	d := s.log.digest()
 	return Result{
 		Seed: s.cfg.Seed, Config: s.cfg, Digest: d, Events: s.log.n, Trace: s.log.trace(), Log: s.log.all,
-		Attempted: s.hist.attempted, Acked: len(s.hist.acked), Lost: s.hist.lost, Phantom: s.hist.phantom,
+		Attempted: s.hist.attempted, Acked: len(s.hist.acked), Lost: s.hist.lost, Phantom: s.hist.phantom, Deleted: len(s.hist.deleted),
 		Faults: s.faults, Delivered: s.stats.delivered, Dropped: s.stats.dropped,
 		Violations: s.hist.violations, Virtual: s.now(),
 	}

@@ -52,7 +52,7 @@ func TestSeeds(t *testing.T) {
 	first, n := seeds(t)
 	start := time.Now()
 	totals := map[string]int{}
-	var acked, attempted, events int
+	var acked, attempted, deleted, events int
 	for seed := first; seed < first+int64(n); seed++ {
 		res := Run(t, DefaultConfig(seed))
 		if len(res.Violations) > 0 {
@@ -66,11 +66,12 @@ func TestSeeds(t *testing.T) {
 		}
 		acked += res.Acked
 		attempted += res.Attempted
+		deleted += res.Deleted
 		events += res.Events
 	}
 	took := time.Since(start)
-	t.Logf("%d seeds from %d in %s (%.0f seeds/min): %d writes attempted, %d acknowledged, %d events; faults %v",
-		n, first, took.Round(time.Millisecond), float64(n)/took.Minutes(), attempted, acked, events, totals)
+	t.Logf("%d seeds from %d in %s (%.0f seeds/min): %d writes attempted, %d acknowledged, %d deletes acknowledged, %d events; faults %v",
+		n, first, took.Round(time.Millisecond), float64(n)/took.Minutes(), attempted, acked, deleted, events, totals)
 }
 
 // TestSameSeedSameLog runs one seed twice: the event logs must be the same
@@ -110,6 +111,11 @@ func TestRegressionSeeds(t *testing.T) {
 		// A retry waiting for a handoff slot was a deadline always due,
 		// and the handoff loop spun without blocking: virtual time
 		// stopped (handoff.Scheduler.Deadline).
+		// A tombstone reaped before a put's late replica write (a
+		// fallback tried after a timeout) landed: the deleted value came
+		// back (Config.reapDelay).
+		{DefaultConfig(39), "resurrected delete"},
+		{DefaultConfig(88), "resurrected delete"},
 		{noLoss(12), "handoff loop spin"},
 		{noLoss(97), "handoff loop spin"},
 	} {

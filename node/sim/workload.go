@@ -21,10 +21,13 @@ const opTimeout = 10 * time.Second
 // history records the set workload: every element tried and every element
 // acknowledged, with its key.
 type history struct {
-	mu         sync.Mutex
-	attempted  int
-	tried      map[string]bool
-	acked      map[string]string // element → key
+	mu        sync.Mutex
+	attempted int
+	tried     map[string]bool
+	acked     map[string]string // element → key
+	// deleted are the delete workload's keys whose delete was
+	// acknowledged: nobody writes them again, so they must stay gone.
+	deleted    []string
 	lost       int
 	phantom    int
 	violations []string
@@ -55,8 +58,12 @@ func (s *sim) client(ctx context.Context, c int) {
 		// be the scheduler's choice.
 		case <-time.After(time.Duration(rng.IntN(50))*time.Millisecond + time.Duration(c)*time.Microsecond):
 		}
-		key := keyName(rng.IntN(s.cfg.Keys))
 		coord := s.ids[rng.IntN(len(s.ids))]
+		if s.cfg.Deletes && rng.IntN(5) == 0 {
+			s.writeThenDelete(coord, fmt.Sprintf("d%d-%d", c, i))
+			continue
+		}
+		key := keyName(rng.IntN(s.cfg.Keys))
 		elem := fmt.Sprintf("c%d-%d", c, i)
 		s.hist.mu.Lock()
 		s.hist.attempted++
@@ -125,4 +132,37 @@ func members(obj *object.Object) map[string]bool {
 
 func encodeSet(set map[string]bool) []byte {
 	return []byte(strings.Join(slices.Sorted(maps.Keys(set)), " "))
+}
+
+// writeThenDelete is the delete workload: it writes key (in its own
+// bucket, never written again) through coord and, if that was
+// acknowledged, deletes it with the write's context. An acknowledged
+// delete is recorded: the key must read as not found once the cluster has
+// settled, whatever tombstone reaping and stale replicas did meanwhile.
+func (s *sim) writeThenDelete(coord, key string) {
+	n := s.handle(coord)
+	if n == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	loc := deleteLocation(key)
+	opts := node.DefaultPutOptions()
+	opts.W, opts.DW, opts.ReturnBody = 2, 2, true
+	obj, err := n.Put(ctx, loc, object.Content{Value: []byte(key), ContentType: "text/plain"}, opts)
+	if err != nil || obj == nil {
+		return
+	}
+	dopts := node.DefaultDeleteOptions()
+	dopts.W, dopts.DW, dopts.Context = 2, 2, obj.Context()
+	if err := n.Delete(ctx, loc, dopts); err == nil {
+		s.hist.mu.Lock()
+		s.hist.deleted = append(s.hist.deleted, key)
+		s.hist.mu.Unlock()
+	}
+}
+
+// deleteLocation is where the delete workload's keys live.
+func deleteLocation(key string) node.Location {
+	return node.Location{Type: node.DefaultType, Bucket: "simdel", Key: key}
 }
