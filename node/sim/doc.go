@@ -32,6 +32,8 @@
 //
 //   - no acknowledged element is missing from its key;
 //   - no element is present that no client tried to add;
+//   - no acknowledged delete comes back (one operation in five writes a
+//     key of its own and deletes it; tombstones are reaped meanwhile);
 //   - every primary replica of every key holds the same bytes;
 //   - no node holds data for a partition it does not own (a hint left
 //     behind);
