@@ -60,6 +60,9 @@ type StepMessage struct {
 	Reply bool
 	// Err is the handler's error, for a reply.
 	Err error
+	// Request is, for a reply, the body of the request it answers: two
+	// identical replies to different requests can be told apart.
+	Request []byte
 	// Seq numbers messages in the order they were queued, and Origin is
 	// the Seq of the request a message is or answers. Concurrent senders
 	// queue in a scheduling order, so a deterministic driver relies on
@@ -174,7 +177,7 @@ func (n *StepNetwork) Deliver(m *StepMessage) {
 		}
 		n.seq++
 		n.queue = append(n.queue, &StepMessage{
-			From: m.To, To: m.From, Method: m.Method, Body: out, Reply: true, Err: err, Seq: n.seq, Origin: m.Origin, call: m.call,
+			From: m.To, To: m.From, Method: m.Method, Body: out, Reply: true, Err: err, Request: m.Body, Seq: n.seq, Origin: m.Origin, call: m.call,
 		})
 	}()
 }

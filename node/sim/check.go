@@ -6,6 +6,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"testing/synctest"
 	"time"
 
 	"github.com/cairnkv/cairn/node"
@@ -109,8 +110,11 @@ func (s *sim) readAllOnce(loc node.Location) (map[string]bool, error) {
 		}
 		set = members(obj)
 	}()
-	// The driver must keep moving messages while the read waits.
+	// The driver must keep moving messages while the read waits. It
+	// looks for the end only once the reader has run as far as it can,
+	// or whether it saw it would depend on the scheduler.
 	for {
+		synctest.Wait()
 		select {
 		case <-done:
 			return set, err

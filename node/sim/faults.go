@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -9,28 +11,37 @@ import (
 	"github.com/cairnkv/cairn/node/store"
 )
 
-// fault kinds, with their weights in the draw.
-var faultKinds = []struct {
+// faultKind is a kind of fault and its weight in the draw.
+type faultKind struct {
 	name   string
 	weight int
-}{
+}
+
+var faultKinds = []faultKind{
 	{"partition", 2},
 	{"one-way", 1},
 	{"crash", 2},
 	{"restart", 2},
 	{"heal-network", 2},
 	{"corrupt", 1},
+	{"clock-jump", 1},
 }
 
-// injectFault draws one fault action and applies it.
+// injectFault draws one fault action and applies it. A clock jump is in
+// the draw only when the config allows it, so that seeds found before it
+// existed replay as they did.
 func (s *sim) injectFault() {
+	kinds := faultKinds
+	if !s.cfg.ClockJumps {
+		kinds = slices.DeleteFunc(slices.Clone(kinds), func(k faultKind) bool { return k.name == "clock-jump" })
+	}
 	total := 0
-	for _, k := range faultKinds {
+	for _, k := range kinds {
 		total += k.weight
 	}
 	x := s.rng.IntN(total)
 	kind := ""
-	for _, k := range faultKinds {
+	for _, k := range kinds {
 		if x < k.weight {
 			kind = k.name
 			break
@@ -72,6 +83,11 @@ func (s *sim) injectFault() {
 		if s.cfg.Corrupt {
 			did = s.corruptOne()
 		}
+	case "clock-jump":
+		id := s.ids[s.rng.IntN(len(s.ids))]
+		d := time.Duration(s.rng.IntN(20_001)-10_000) * time.Millisecond
+		s.nodes[id].clock.jump(d)
+		did = fmt.Sprintf("%s by %v", id, d)
 	}
 	if did == "" {
 		return // nothing to do for that kind now

@@ -126,6 +126,7 @@ type sim struct {
 // simNode is one node: its engine outlives its incarnations.
 type simNode struct {
 	id     string
+	clock  *skewClock // outlives incarnations, as a machine's clock does
 	mem    *store.Mem
 	eng    *store.Faulty // the current incarnation's handle on mem
 	n      *node.Node
@@ -179,7 +180,7 @@ func newSim(cfg Config) (*sim, error) {
 		sc.SyncInterval = 100 * time.Millisecond
 		sc.Clock = clock.Real{}
 		sc.Logger = slog.New(slog.DiscardHandler)
-		sn := &simNode{id: id, mem: store.NewMem(sc)}
+		sn := &simNode{id: id, mem: store.NewMem(sc), clock: &skewClock{}}
 		s.nodes[id] = sn
 		if err := s.boot(sn); err != nil {
 			return nil, err
@@ -192,7 +193,7 @@ func newSim(cfg Config) (*sim, error) {
 func (s *sim) boot(sn *simNode) error {
 	cfg := node.DefaultLocalConfig(sn.id)
 	cfg.RingSize = ringSize
-	cfg.Clock = clock.Real{} // virtual time, inside the bubble
+	cfg.Clock = sn.clock // virtual time, inside the bubble, with this node's jumps
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.Seed = uint64(s.cfg.Seed)*31 + uint64(len(sn.id)) + uint64(sn.id[len(sn.id)-1])
 	sn.eng = store.NewFaulty(sn.mem)
@@ -364,8 +365,11 @@ func compareMessages(a, b *rpc.StepMessage) int {
 	if c := cmp.Compare(bodyHash(a), bodyHash(b)); c != 0 {
 		return c
 	}
-	// Identical messages: the replies of two identical requests go to
-	// different callers, in the order the requests were sent.
+	// Identical replies: by the requests they answer, then, for replies
+	// to identical requests, in the order the requests were sent.
+	if c := cmp.Compare(hashBytes(a.Request), hashBytes(b.Request)); c != 0 {
+		return c
+	}
 	return cmp.Compare(a.Origin, b.Origin)
 }
 
@@ -382,6 +386,12 @@ func bodyHash(m *rpc.StepMessage) uint64 {
 	if m.Err != nil {
 		h.Write([]byte(m.Err.Error()))
 	}
+	return h.Sum64()
+}
+
+func hashBytes(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
 	return h.Sum64()
 }
 
