@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/cairnkv/cairn/clock"
@@ -23,29 +22,11 @@ import (
 type testCluster struct {
 	tr    *rpc.MemTransport
 	md    *node.MemMetadata
-	live  *liveness
+	live  *node.LiveView
 	ids   []string
 	nodes map[string]*node.Node
 	engs  map[string]*store.Mem
 	srvs  map[string]*httptest.Server
-}
-
-// liveness is every node's view of who is up, as gossip would tell it.
-type liveness struct {
-	mu   sync.Mutex
-	down map[string]bool
-}
-
-func (l *liveness) Up(id string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return !l.down[id]
-}
-
-func (l *liveness) set(id string, up bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.down[id] = !up
 }
 
 // startCluster starts size nodes n1..n<size> with n_val 3. Examples use it
@@ -57,7 +38,7 @@ func startCluster(size int) (_ *testCluster, err error) {
 	c := &testCluster{
 		tr:    rpc.NewMemTransport(1, clk),
 		md:    node.NewMemMetadata(clk, node.DefaultProps(), map[string]node.Props{"strong": strong}),
-		live:  &liveness{down: map[string]bool{}},
+		live:  &node.LiveView{},
 		nodes: map[string]*node.Node{},
 		engs:  map[string]*store.Mem{},
 		srvs:  map[string]*httptest.Server{},
@@ -147,7 +128,7 @@ func (c *testCluster) urls() []string {
 func (c *testCluster) stop(id string) {
 	c.srvs[id].Close()
 	c.tr.Stop(id)
-	c.live.set(id, false)
+	c.live.Set(id, false)
 }
 
 // client is a Client of every node, with quick retries; mutate adjusts

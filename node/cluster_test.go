@@ -37,25 +37,7 @@ type testCluster struct {
 type clusterNode struct {
 	*Node
 	eng  *store.Faulty
-	view *liveView
-}
-
-// liveView is one node's idea of who is up.
-type liveView struct {
-	mu   sync.Mutex
-	down map[string]bool
-}
-
-func (v *liveView) Up(node string) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return !v.down[node]
-}
-
-func (v *liveView) set(node string, up bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.down[node] = !up
+	view *LiveView
 }
 
 const testRingSize = 32
@@ -85,7 +67,7 @@ func newTestCluster(t *testing.T, size int, mutate ...func(*Config)) *testCluste
 			m(&cfg)
 		}
 		eng := store.NewFaulty(store.NewMem())
-		view := &liveView{down: map[string]bool{}}
+		view := &LiveView{}
 		n, err := NewClustered(cfg, eng, c.md, c.tr.Host(id), view)
 		if err != nil {
 			t.Fatal(err)
@@ -124,7 +106,7 @@ func (c *testCluster) addrs() map[string]string {
 func (c *testCluster) stop(id string) {
 	c.tr.Stop(id)
 	for _, n := range c.nodes {
-		n.view.set(id, false)
+		n.view.Set(id, false)
 	}
 }
 
@@ -135,7 +117,7 @@ func (c *testCluster) crashUnnoticed(id string) { c.tr.Stop(id) }
 func (c *testCluster) start(id string) {
 	c.tr.Listen(id, c.nodes[id].HandleRPC)
 	for _, n := range c.nodes {
-		n.view.set(id, true)
+		n.view.Set(id, true)
 	}
 }
 
@@ -144,8 +126,8 @@ func (c *testCluster) partition(a, b []string) {
 	c.tr.Partition(a, b)
 	for _, x := range a {
 		for _, y := range b {
-			c.nodes[x].view.set(y, false)
-			c.nodes[y].view.set(x, false)
+			c.nodes[x].view.Set(y, false)
+			c.nodes[y].view.Set(x, false)
 		}
 	}
 }
@@ -154,7 +136,7 @@ func (c *testCluster) heal() {
 	c.tr.Heal()
 	for _, n := range c.nodes {
 		for _, id := range c.ids {
-			n.view.set(id, true)
+			n.view.Set(id, true)
 		}
 	}
 }

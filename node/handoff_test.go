@@ -639,7 +639,7 @@ func TestHandoffConcurrentWritesDuringDelivery(t *testing.T) {
 	})
 	for _, id := range c.ids {
 		if id != coord.ID() {
-			c.node(id).view.set(down, true)
+			c.node(id).view.Set(down, true)
 		}
 	}
 	c.wakeAll()
@@ -648,7 +648,7 @@ func TestHandoffConcurrentWritesDuringDelivery(t *testing.T) {
 	}, c.wakeAll)
 	writes.wait(60, c.wakeAll)
 	// Now the coordinator learns it too.
-	coord.view.set(down, true)
+	coord.view.Set(down, true)
 	writes.wait(40, c.wakeAll)
 	if err := writes.halt(); err != nil {
 		t.Fatal(err)
@@ -1194,13 +1194,13 @@ func TestHandoffOwnerDownDuringDropGraceGetsHintsOnReturn(t *testing.T) {
 	p := 3
 	old, to, locs, settle := lostPartition(t, c, p)
 	from := old.ID()
-	old.view.set(to, false)
+	old.view.Set(to, false)
 	settle()
 	id := handoff.ID{Kind: handoff.Hinted, Partition: p, From: from, To: to}
 	if st, ok := localStatus(old.Node, id); !ok || st.State != handoff.Held {
 		t.Fatalf("owner down during the drop grace: transfer %v listed as %v (%v), want held", id, statusString(st), ok)
 	}
-	old.view.set(to, true)
+	old.view.Set(to, true)
 	old.WakeHandoff()
 	// No clock advance: the grace has not passed.
 	waitFor(t, "the hints delivered to the returning owner", func() bool { return !old.holdsAny(p) }, old.WakeHandoff)

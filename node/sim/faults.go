@@ -219,7 +219,7 @@ func (s *sim) applyDetections() (changed bool) {
 			if sn.view.Up(sub) == seen {
 				continue
 			}
-			sn.view.set(sub, seen)
+			sn.view.Set(sub, seen)
 			changed = true
 			if seen {
 				sn.n.MarkUp(sub)

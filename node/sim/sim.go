@@ -130,27 +130,9 @@ type simNode struct {
 	mem    *store.Mem
 	eng    *store.Faulty // the current incarnation's handle on mem
 	n      *node.Node
-	view   *view
+	view   *node.LiveView
 	cancel context.CancelFunc
 	loops  sync.WaitGroup
-}
-
-// view is one node's liveness, as gossip would tell it.
-type view struct {
-	mu   sync.Mutex
-	down map[string]bool
-}
-
-func (v *view) Up(node string) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return !v.down[node]
-}
-
-func (v *view) set(node string, up bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.down[node] = !up
 }
 
 func newSim(cfg Config) (*sim, error) {
@@ -197,7 +179,7 @@ func (s *sim) boot(sn *simNode) error {
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.Seed = uint64(s.cfg.Seed)*31 + uint64(len(sn.id)) + uint64(sn.id[len(sn.id)-1])
 	sn.eng = store.NewFaulty(sn.mem)
-	sn.view = &view{down: map[string]bool{}} // a node starts believing every peer up
+	sn.view = &node.LiveView{} // a node starts believing every peer up
 	n, err := node.NewClustered(cfg, sn.eng, s.md, s.net.Host(sn.id), sn.view)
 	if err != nil {
 		return fmt.Errorf("sim: start %s: %w", sn.id, err)
