@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -21,36 +19,11 @@ func startInProcess(tb testing.TB, sync string) string {
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.RaftAddr = "127.0.0.1:0"
 	cfg.RPCAddr = "127.0.0.1:0"
+	cfg.GossipAddr = "127.0.0.1:0" // the sync policies' servers overlap
 	cfg.Bootstrap = true
 	cfg.Sync = sync
-	if err := cfg.Validate(); err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, cfg, slog.New(slog.DiscardHandler), pw)
-		_ = pw.Close()
-	}()
-	line := make([]byte, 512)
-	n, err := pr.Read(line)
-	if err != nil {
-		cancel()
-		tb.Fatalf("server did not start: %v %v", err, <-done)
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	m := listenLine.FindSubmatch(line[:n])
-	if m == nil {
-		tb.Fatalf("unexpected banner %q", line[:n])
-	}
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("server: %v", err)
-		}
-	})
-	return string(m[1])
+	_, addr := startConfigured(tb, cfg)
+	return addr
 }
 
 // BenchmarkHTTP measures single-node PUT and GET throughput over HTTP with

@@ -64,8 +64,9 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, roots *x509
 var secureListenLine = regexp.MustCompile(`listening on (https?)://(\S+)`)
 
 // startConfigured runs the server wiring in this process with cfg and
-// returns the scheme and address it announced.
-func startConfigured(t *testing.T, cfg Config) (scheme, addr string) {
+// returns the scheme and address it announced; the server stops when the
+// test ends.
+func startConfigured(t testing.TB, cfg Config) (scheme, addr string) {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
