@@ -82,50 +82,7 @@ func BenchmarkCluster3(b *testing.B) {
 	tr := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: clients}
 	b.Cleanup(tr.CloseIdleConnections)
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	value := strings.Repeat("x", 100)
-	// putOp writes key prefix<i> and marks it in written on success.
-	putOp := func(nodes []*child, prefix string, written []atomic.Bool) func(client, i int) bool {
-		return func(client, i int) bool {
-			req, _ := http.NewRequest(http.MethodPut, keyURL(nodes[client%len(nodes)], "bench", fmt.Sprintf("%s%d", prefix, i), "?w=2"),
-				strings.NewReader(value))
-			req.Header.Set("Content-Type", "application/octet-stream")
-			resp, err := hc.Do(req)
-			if err != nil {
-				return false
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusNoContent {
-				return false
-			}
-			written[i].Store(true)
-			return true
-		}
-	}
-	// getOp reads keys that the PUT phase wrote.
-	getOp := func(nodes []*child, prefix string, written []atomic.Bool) func(client, i int) bool {
-		var keys []int
-		for i := range written {
-			if written[i].Load() {
-				keys = append(keys, i)
-			}
-		}
-		if len(keys) == 0 {
-			b.Fatal("no PUT succeeded")
-		}
-		return func(client, i int) bool {
-			// A stride, so that the clients do not walk the keys in the
-			// order they were written.
-			k := keys[(i*7919)%len(keys)]
-			resp, err := hc.Get(keyURL(nodes[client%len(nodes)], "bench", fmt.Sprintf("%s%d", prefix, k), "?r=2"))
-			if err != nil {
-				return false
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK && bytes.Equal(body, []byte(value))
-		}
-	}
+	putOp, getOp := benchOps(b, hc)
 
 	b.ResetTimer()
 	all := c.nodes
@@ -150,18 +107,7 @@ func BenchmarkCluster3(b *testing.B) {
 	getsDown := runClusterLoad(clients, ops, maxTime, getOp(two, "down-", writtenDown))
 	b.StopTimer()
 
-	for _, m := range []struct {
-		name string
-		l    clusterLoad
-	}{{"put", puts}, {"get", gets}, {"put_down", putsDown}, {"get_down", getsDown}} {
-		b.ReportMetric(m.l.opsPerSec(), m.name+"_ops/s")
-		b.ReportMetric(m.l.ms(50), m.name+"_p50_ms")
-		b.ReportMetric(m.l.ms(99), m.name+"_p99_ms")
-		if m.l.errs > 0 {
-			b.ReportMetric(float64(m.l.errs), m.name+"_errors")
-		}
-	}
-	b.ReportMetric(0, "ns/op") // b.N does not drive this benchmark
+	reportLoads(b, []namedLoad{{"put", puts}, {"get", gets}, {"put_down", putsDown}, {"get_down", getsDown}})
 	var tbl strings.Builder
 	fmt.Fprintf(&tbl, "3 nodes, %d clients, 100-byte values, n_val 3, r=w=2:\n", clients)
 	fmt.Fprintf(&tbl, "%-22s %8s %7s %9s %8s %8s %8s\n", "phase", "ops", "errors", "ops/s", "p50 ms", "p99 ms", "max ms")
@@ -173,4 +119,78 @@ func BenchmarkCluster3(b *testing.B) {
 			m.l.ms(50), m.l.ms(99), float64(m.l.hist.Max())/1000)
 	}
 	b.Log("\n" + tbl.String())
+}
+
+// benchValue is what the cluster benchmarks write: 100 bytes.
+var benchValue = strings.Repeat("x", 100)
+
+// benchOps returns the cluster benchmarks' operations. putOp writes key
+// prefix<i> through a node picked by client and marks it in written on
+// success; getOp reads, with a stride, keys the PUT phase wrote.
+func benchOps(b *testing.B, hc *http.Client) (
+	putOp func(nodes []*child, prefix string, written []atomic.Bool) func(client, i int) bool,
+	getOp func(nodes []*child, prefix string, written []atomic.Bool) func(client, i int) bool,
+) {
+	putOp = func(nodes []*child, prefix string, written []atomic.Bool) func(client, i int) bool {
+		return func(client, i int) bool {
+			req, _ := http.NewRequest(http.MethodPut, keyURL(nodes[client%len(nodes)], "bench", fmt.Sprintf("%s%d", prefix, i), "?w=2"),
+				strings.NewReader(benchValue))
+			req.Header.Set("Content-Type", "application/octet-stream")
+			resp, err := hc.Do(req)
+			if err != nil {
+				return false
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent {
+				return false
+			}
+			written[i].Store(true)
+			return true
+		}
+	}
+	getOp = func(nodes []*child, prefix string, written []atomic.Bool) func(client, i int) bool {
+		var keys []int
+		for i := range written {
+			if written[i].Load() {
+				keys = append(keys, i)
+			}
+		}
+		if len(keys) == 0 {
+			b.Fatal("no PUT succeeded")
+		}
+		return func(client, i int) bool {
+			// A stride, so that the clients do not walk the keys in the
+			// order they were written.
+			k := keys[(i*7919)%len(keys)]
+			resp, err := hc.Get(keyURL(nodes[client%len(nodes)], "bench", fmt.Sprintf("%s%d", prefix, k), "?r=2"))
+			if err != nil {
+				return false
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK && bytes.Equal(body, []byte(benchValue))
+		}
+	}
+	return putOp, getOp
+}
+
+// namedLoad is one phase of a cluster benchmark, for reportLoads.
+type namedLoad struct {
+	name string
+	l    clusterLoad
+}
+
+// reportLoads reports each phase's throughput, p50, p99 and errors as
+// metrics; b.N drives none of these benchmarks, so ns/op is zero.
+func reportLoads(b *testing.B, loads []namedLoad) {
+	for _, m := range loads {
+		b.ReportMetric(m.l.opsPerSec(), m.name+"_ops/s")
+		b.ReportMetric(m.l.ms(50), m.name+"_p50_ms")
+		b.ReportMetric(m.l.ms(99), m.name+"_p99_ms")
+		if m.l.errs > 0 {
+			b.ReportMetric(float64(m.l.errs), m.name+"_errors")
+		}
+	}
+	b.ReportMetric(0, "ns/op")
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,40 +42,14 @@ func BenchmarkTLSCluster3(b *testing.B) {
 			tr := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: clients}
 			b.Cleanup(tr.CloseIdleConnections)
 			hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-			value := strings.Repeat("x", 100)
-			key := func(i int) string { return fmt.Sprintf("k%d", i) }
+			putOp, getOp := benchOps(b, hc)
 
 			b.ResetTimer()
-			puts := runClusterLoad(clients, ops, maxTime, func(client, i int) bool {
-				code, _, err := put(hc, keyURL(c.nodes[client%3], "bench", key(i), "?w=2"), value)
-				return err == nil && code == http.StatusNoContent
-			})
-			written := int(puts.ops)
-			if written == 0 {
-				b.Fatal("no PUT succeeded")
-			}
-			gets := runClusterLoad(clients, ops, maxTime, func(client, i int) bool {
-				resp, err := hc.Get(keyURL(c.nodes[client%3], "bench", key((i*7919)%written), "?r=2"))
-				if err != nil {
-					return false
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				return resp.StatusCode == http.StatusOK && bytes.Equal(body, []byte(value))
-			})
+			written := make([]atomic.Bool, ops)
+			puts := runClusterLoad(clients, ops, maxTime, putOp(c.nodes, "k", written))
+			gets := runClusterLoad(clients, ops, maxTime, getOp(c.nodes, "k", written))
 			b.StopTimer()
-			for _, m := range []struct {
-				name string
-				l    clusterLoad
-			}{{"put", puts}, {"get", gets}} {
-				b.ReportMetric(m.l.opsPerSec(), m.name+"_ops/s")
-				b.ReportMetric(m.l.ms(50), m.name+"_p50_ms")
-				b.ReportMetric(m.l.ms(99), m.name+"_p99_ms")
-				if m.l.errs > 0 {
-					b.ReportMetric(float64(m.l.errs), m.name+"_errors")
-				}
-			}
-			b.ReportMetric(0, "ns/op") // b.N does not drive this benchmark
+			reportLoads(b, []namedLoad{{"put", puts}, {"get", gets}})
 		})
 	}
 }
