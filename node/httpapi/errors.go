@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cairnkv/cairn/internal/httptext"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -100,14 +101,7 @@ func dropEntityHeaders(h http.Header) {
 }
 
 // writeText answers a short text/plain body.
-func writeText(w http.ResponseWriter, status int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(msg)+1))
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(msg + "\n"))
-}
+func writeText(w http.ResponseWriter, status int, msg string) { httptext.Write(w, status, msg) }
 
 // writeJSON answers 200 with v as JSON.
 func writeJSON(w http.ResponseWriter, log *slog.Logger, v any) {

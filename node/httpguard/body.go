@@ -1,6 +1,7 @@
 package httpguard
 
 import (
+	"github.com/cairnkv/cairn/internal/httptext"
 	"net/http"
 	"strconv"
 )
@@ -24,12 +25,5 @@ func limitBody(max int64, next http.Handler) http.Handler {
 	})
 }
 
-// writeText answers a short text/plain body, as node/httpapi does.
-func writeText(w http.ResponseWriter, status int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(msg)+1))
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(msg + "\n"))
-}
+// writeText answers a short text/plain body.
+func writeText(w http.ResponseWriter, status int, msg string) { httptext.Write(w, status, msg) }
