@@ -27,6 +27,11 @@ const localPartition store.Partition = math.MaxUint32
 // errStalled stops a transfer that made no progress for the stall timeout.
 var errStalled = errors.New("node: handoff stalled: no progress within the stall timeout")
 
+// errUndeliverable ends a hinted transfer that delivered nothing while its
+// partition still holds keys here: retried after a backoff, not at once,
+// or the loop would spin on keys it cannot send.
+var errUndeliverable = errors.New("node: hinted handoff delivered nothing, yet the partition still holds keys")
+
 // cursorPrefix prefixes a transfer's saved progress in localPartition.
 const cursorPrefix = "handoff/"
 
@@ -429,9 +434,12 @@ func cmpErr(a, b error) error {
 // completes it.
 func (h *handoffRunner) run(ctx context.Context, w *worker, st handoff.Start) {
 	id := st.ID
-	err := h.stream(ctx, w, id, st.Cursor)
+	sent, err := h.stream(ctx, w, id, st.Cursor)
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
+	}
+	if err == nil && id.Kind == handoff.Hinted && sent == 0 && h.n.holdsAny(id.Partition) {
+		err = errUndeliverable
 	}
 	if err == nil && id.Kind == handoff.Ownership && h.complete != nil {
 		err = h.complete(ctx, Transfer{Partition: id.Partition, From: id.From, To: id.To})
@@ -451,8 +459,9 @@ type batchEntry struct {
 	obj *object.Object
 }
 
-// stream sends partition id.Partition's objects after cursor to id.To.
-func (h *handoffRunner) stream(ctx context.Context, w *worker, id handoff.ID, cursor []byte) error {
+// stream sends partition id.Partition's objects after cursor to id.To and
+// says how many it sent.
+func (h *handoffRunner) stream(ctx context.Context, w *worker, id handoff.ID, cursor []byte) (sent int, err error) {
 	p := id.Partition
 	var left uint64
 	_ = h.n.eng.IterateFrom(store.Partition(p), after(cursor), func(_, _ []byte) error {
@@ -460,9 +469,11 @@ func (h *handoffRunner) stream(ctx context.Context, w *worker, id handoff.ID, cu
 		return ctx.Err()
 	})
 	h.send(ctx, workerEvent{w: w, id: id, estimate: &left})
-	return h.deliver(ctx, p, id.To, cursor, id.Kind == handoff.Hinted, func(keys, bytes int, cursor []byte) {
+	err = h.deliver(ctx, p, id.To, cursor, id.Kind == handoff.Hinted, func(keys, bytes int, cursor []byte) {
+		sent += keys
 		h.send(ctx, workerEvent{w: w, id: id, progress: &batchProgress{keys: uint64(keys), bytes: uint64(bytes), cursor: cursor}})
 	})
+	return sent, err
 }
 
 // deliver streams partition p's objects after cursor to node to, in
@@ -472,9 +483,14 @@ func (h *handoffRunner) stream(ctx context.Context, w *worker, id handoff.ID, cu
 // pass). onBatch hears of each acknowledged batch and the new cursor.
 func (h *handoffRunner) deliver(ctx context.Context, p int, to string, cursor []byte, hinted bool, onBatch func(keys, bytes int, cursor []byte)) error {
 	for {
-		batch, err := h.nextBatch(ctx, p, cursor)
+		batch, corrupt, err := h.nextBatch(ctx, p, cursor)
 		if err != nil {
 			return err
+		}
+		if hinted && len(corrupt) > 0 {
+			if err := h.dropCorrupt(p, corrupt); err != nil {
+				return err
+			}
 		}
 		if len(batch) == 0 {
 			return nil
@@ -508,20 +524,22 @@ func (h *handoffRunner) deliver(ctx context.Context, p int, to string, cursor []
 	}
 }
 
-// nextBatch reads the next batch of objects after cursor.
-func (h *handoffRunner) nextBatch(ctx context.Context, p int, cursor []byte) ([]batchEntry, error) {
-	var batch []batchEntry
+// nextBatch reads the next batch of objects after cursor, and the stored
+// values on the way that fail verification, which it leaves out.
+func (h *handoffRunner) nextBatch(ctx context.Context, p int, cursor []byte) (batch []batchEntry, corrupt []batchEntry, err error) {
 	size := 0
-	err := h.n.eng.IterateFrom(store.Partition(p), after(cursor), func(key, value []byte) error {
+	err = h.n.eng.IterateFrom(store.Partition(p), after(cursor), func(key, value []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		obj, err := object.Decode(value)
 		if err != nil {
 			// Never hand on a value that fails verification: the
-			// replicas hold the key, and repair restores it here.
+			// replicas hold the key, and repair restores it where it
+			// is owned.
 			h.n.metrics.corruptReads.Add(1)
 			h.n.log.Error("corrupt object left out of a handoff", "partition", p, "err", err)
+			corrupt = append(corrupt, batchEntry{key: slices.Clone(key), raw: slices.Clone(value)})
 			return nil
 		}
 		batch = append(batch, batchEntry{key: slices.Clone(key), raw: slices.Clone(value), obj: obj})
@@ -532,9 +550,33 @@ func (h *handoffRunner) nextBatch(ctx context.Context, p int, cursor []byte) ([]
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrStop) {
-		return nil, err
+		return nil, nil, err
 	}
-	return batch, nil
+	return batch, corrupt, nil
+}
+
+// dropCorrupt deletes, from partition p that this node holds as hints,
+// the values that fail verification, each only if it is still the same
+// bytes. Nothing can repair them here (repair mends owners), no request
+// reads them, and they cannot be handed on: kept, they would hold the
+// partition here for ever. What they held survives where the write's
+// other replicas are, or not at all: these bytes could not give it back.
+func (h *handoffRunner) dropCorrupt(p int, corrupt []batchEntry) error {
+	// The copies dropped may have held this node's latest dots of their
+	// keys: its actors' epochs so far are not to be used again.
+	h.n.epochs.untrust()
+	for _, e := range corrupt {
+		dropped, err := h.n.local.dropCorrupt(p, e.key, e.raw)
+		if err != nil {
+			return err
+		}
+		if dropped {
+			loc, _ := ParseLocation(e.key)
+			h.n.log.Error("corrupt hinted object dropped", "partition", p, "key", loc.String())
+			h.n.metrics.corruptHintsDropped.Add(1)
+		}
+	}
+	return nil
 }
 
 // after is the least key greater than cursor (nil: from the first key).

@@ -1287,3 +1287,46 @@ func TestHandoffPauseResumeAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// A hint whose stored value fails verification can be neither handed on
+// nor repaired where it is (repair mends owners): the fallback drops it
+// and delivers the rest, rather than keeping the partition for ever and
+// restarting its transfer at once, again and again, as it did (a spin the
+// simulation found, seeds 23 and 34).
+func TestHandoffDropsCorruptHint(t *testing.T) {
+	c := newTestCluster(t, 5)
+	down := "n2"
+	c.stop(down)
+	acked := writeAll(t, c, keysOf(c.ring, "b", 100, nil), "v")
+	foreign := c.foreign()
+	if len(foreign) == 0 {
+		t.Fatal("no fallback holds a hint")
+	}
+	vn := foreign[0]
+	holder := c.node(vn.Node)
+	var key []byte
+	_ = holder.eng.Iterate(store.Partition(vn.Partition), nil, func(k, _ []byte) error {
+		key = slices.Clone(k)
+		return store.ErrStop
+	})
+	if err := store.CorruptValue(holder.eng, store.Partition(vn.Partition), key, 7); err != nil {
+		t.Fatal(err)
+	}
+	c.runHandoff(c.ids, nil)
+	c.start(down)
+	c.wakeAll()
+	c.waitNoForeign()
+	if got := holder.metrics.corruptHintsDropped.Load(); got != 1 {
+		t.Fatalf("corrupt hints dropped: %d, want 1", got)
+	}
+	for _, a := range acked {
+		if string(a.loc.Bytes()) == string(key) {
+			continue // n2's copy of it comes back by anti-entropy, not by this hint
+		}
+		for _, p := range c.primaries(a.loc) {
+			if o := c.stored(p, a.loc); !slices.Equal(values(o), []string{a.val}) {
+				t.Fatalf("%s holds %v for %v, want [%s]", vnodeName(p), values(o), a.loc, a.val)
+			}
+		}
+	}
+}

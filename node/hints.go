@@ -1,10 +1,13 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/store"
 )
 
 // A hint is implicit: an object this node stores under a partition it
@@ -51,6 +54,30 @@ func (n *Node) HandOffHints(ctx context.Context) (int, error) {
 		n.log.Info("hinted handoff delivered", "objects", total)
 	}
 	return total, firstErr
+}
+
+// dropCorrupt deletes key from vnode p if it still holds exactly raw and
+// raw still fails verification.
+func (v *vnodes) dropCorrupt(p int, key, raw []byte) (bool, error) {
+	m := v.lock(p, key)
+	defer m.Unlock()
+	cur, err := v.eng.Get(store.Partition(p), key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("node: vnode %d: read: %w", p, err)
+	}
+	if !bytes.Equal(cur, raw) {
+		return false, nil
+	}
+	if _, err := object.Decode(cur); err == nil {
+		return false, nil
+	}
+	if err := v.write(p, key, nil, oldHash{}, 0); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // dropIfUnchanged deletes key from vnode p if it still holds exactly obj.

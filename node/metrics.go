@@ -19,6 +19,7 @@ type metrics struct {
 	gets, puts, deletes, notfounds atomic.Uint64
 	quorumErrors, readRepairs      atomic.Uint64
 	corruptReads                   atomic.Uint64
+	corruptHintsDropped            atomic.Uint64
 	fallbackWrites, forwards       atomic.Uint64
 	reaped, transfers              atomic.Uint64
 	hintsHandedOff                 atomic.Uint64
@@ -178,6 +179,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter("quorum_errors_total", m.quorumErrors.Load())
 	counter("read_repairs_total", m.readRepairs.Load())
 	counter("corrupt_reads_total", m.corruptReads.Load())
+	counter("corrupt_hints_dropped_total", m.corruptHintsDropped.Load())
 	counter("fallback_writes_total", m.fallbackWrites.Load())
 	counter("forwarded_puts_total", m.forwards.Load())
 	counter("tombstones_reaped_total", m.reaped.Load())

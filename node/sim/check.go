@@ -20,6 +20,9 @@ const repairTime = 2 * time.Second
 // link restored, and records what does not hold.
 func (s *sim) check() {
 	h := s.hist
+	if len(s.pending) > 0 {
+		h.violate("ring changes unfinished after settling: %v still pending", s.pending)
+	}
 	byKey := map[string][]string{}
 	for e, k := range h.acked {
 		byKey[k] = append(byKey[k], e)

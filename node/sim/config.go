@@ -38,10 +38,20 @@ type Config struct {
 	// ClockJumps moves one node's wall clock by up to ±10 s at a time
 	// (its timers, which measure elapsed time, are not moved).
 	ClockJumps bool
+	// RingChanges adds joins and leaves to the faults: the ring starts
+	// without the last node, and a planned change moves partitions by
+	// ownership handoff while everything else goes on (ringchange.go).
+	RingChanges bool
+	// BlindPuts makes one add in four a write without a causal context
+	// (no read first): a sibling that must survive like any other write.
+	BlindPuts bool
 	// Trace keeps the last Trace lines of the log for a failure report.
 	Trace int
 	// KeepLog keeps the whole event log in Result.Log.
 	KeepLog bool
+	// PrintEvents prints every event to stderr as it happens: for a seed
+	// that never ends, whose report would never come.
+	PrintEvents bool
 }
 
 // DefaultConfig draws a run from seed: 3 to 7 nodes, the sync policy, and
@@ -51,26 +61,36 @@ type Config struct {
 func DefaultConfig(seed int64) Config {
 	u := uint64(seed)
 	return Config{
-		Seed:       seed,
-		Nodes:      3 + int(u%5),
-		Clients:    4,
-		Keys:       4,
-		FaultPhase: 5 * time.Second,
-		Settle:     40 * time.Second,
-		FaultEvery: 400 * time.Millisecond,
-		LossRate:   0.05,
-		Sync:       []store.SyncPolicy{store.SyncAlways, store.SyncInterval, store.SyncNone}[(u/5)%3],
-		Corrupt:    true,
-		Deletes:    true,
-		ClockJumps: true,
-		Trace:      60,
+		Seed:        seed,
+		Nodes:       3 + int(u%5),
+		Clients:     4,
+		Keys:        4,
+		FaultPhase:  5 * time.Second,
+		Settle:      40 * time.Second,
+		FaultEvery:  400 * time.Millisecond,
+		LossRate:    0.05,
+		Sync:        []store.SyncPolicy{store.SyncAlways, store.SyncInterval, store.SyncNone}[(u/5)%3],
+		Corrupt:     true,
+		Deletes:     true,
+		ClockJumps:  true,
+		RingChanges: true,
+		BlindPuts:   true,
+		Trace:       60,
 	}
+}
+
+// beforeRingChanges is DefaultConfig as it was before ring changes and
+// blind puts joined the draw, for the regression seeds found then.
+func beforeRingChanges(seed int64) Config {
+	c := DefaultConfig(seed)
+	c.RingChanges, c.BlindPuts = false, false
+	return c
 }
 
 // withoutClockJumps is DefaultConfig as it was before clock jumps joined
 // the draw, for the regression seeds found then.
 func withoutClockJumps(seed int64) Config {
-	c := DefaultConfig(seed)
+	c := beforeRingChanges(seed)
 	c.ClockJumps = false
 	return c
 }

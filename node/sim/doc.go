@@ -15,8 +15,14 @@
 //
 // Faults drawn from the seed during the fault phase: message loss, delay
 // and reordering (the driver's choice of message and of when time passes),
-// symmetric and one-way partitions, node crashes, restarts, and corruption
-// of a stored value. The sync policy is drawn too: under always and
+// symmetric and one-way partitions, node crashes, restarts, corruption
+// of a stored value, jumps of one node's wall clock, and ring changes: the
+// ring starts without the last node, which may join, and members may
+// leave (down to three). The driver plays the metadata plane for those:
+// it plans the change, publishes the ring with its pending moves, and
+// commits each move that a node's ownership handoff reports done; a node
+// learns a new ring only while it reaches a majority, as a Raft follower
+// in a minority lags, and a crashed node when it restarts. The sync policy is drawn too: under always and
 // interval a crash is a power loss, which loses what the policy had not
 // made durable; under none it is a process crash, which loses nothing (a
 // power loss there may lose anything, as the policy says). Clients write
@@ -26,7 +32,9 @@
 //
 // The workload is Jepsen's set: clients add unique elements to sets kept
 // in a few keys, by read-modify-write with the causal context, merging
-// siblings by union. After the fault phase the driver heals everything,
+// siblings by union; one add in four is a blind write, with no context
+// and no read, a sibling that the next read-modify-write merges. Every
+// read a client makes is checked for elements never written. After the fault phase the driver heals everything,
 // restarts crashed nodes, lets read repair, hinted handoff and
 // anti-entropy run for a bounded virtual time, and checks (Result.Violations):
 //
@@ -36,7 +44,7 @@
 //     key of its own and deletes it; tombstones are reaped meanwhile);
 //   - every primary replica of every key holds the same bytes;
 //   - no node holds data for a partition it does not own (a hint left
-//     behind);
+//     behind), and no ring change is left unfinished;
 //   - no goroutine of the run is left (synctest fails the test otherwise).
 //
 // Use:

@@ -25,6 +25,8 @@ var faultKinds = []faultKind{
 	{"heal-network", 2},
 	{"corrupt", 1},
 	{"clock-jump", 1},
+	{"join", 1},
+	{"leave", 1},
 }
 
 // injectFault draws one fault action and applies it. A clock jump is in
@@ -32,9 +34,15 @@ var faultKinds = []faultKind{
 // existed replay as they did.
 func (s *sim) injectFault() {
 	kinds := faultKinds
-	if !s.cfg.ClockJumps {
-		kinds = slices.DeleteFunc(slices.Clone(kinds), func(k faultKind) bool { return k.name == "clock-jump" })
-	}
+	kinds = slices.DeleteFunc(slices.Clone(kinds), func(k faultKind) bool {
+		switch k.name {
+		case "clock-jump":
+			return !s.cfg.ClockJumps
+		case "join", "leave":
+			return !s.cfg.RingChanges
+		}
+		return false
+	})
 	total := 0
 	for _, k := range kinds {
 		total += k.weight
@@ -83,6 +91,10 @@ func (s *sim) injectFault() {
 		if s.cfg.Corrupt {
 			did = s.corruptOne()
 		}
+	case "join":
+		did = s.changeRing(true)
+	case "leave":
+		did = s.changeRing(false)
 	case "clock-jump":
 		id := s.ids[s.rng.IntN(len(s.ids))]
 		d := time.Duration(s.rng.IntN(20_001)-10_000) * time.Millisecond
@@ -233,7 +245,8 @@ func (s *sim) applyDetections() (changed bool) {
 			sn.n.WakeHandoff()
 		}
 	}
-	return changed
+	// A node back in touch with a majority learns the ring it missed.
+	return s.publish() || changed
 }
 
 // keyName is the name of workload key k.

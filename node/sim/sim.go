@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -106,11 +106,16 @@ type sim struct {
 	start time.Time
 	net   *rpc.StepNetwork
 	md    *node.MemMetadata
-	ring  *ring.Ring
 	ids   []string
 	nodes map[string]*simNode
 
-	mu         sync.Mutex // guards up, for the clients
+	mu sync.Mutex // guards up, the ring and its transfers, for the clients and the nodes
+	// ring is the committed ring, pending its moves in progress, and
+	// completed the moves that handoff reported done since the driver's
+	// last step (ringchange.go).
+	ring       *ring.Ring
+	pending    []node.Transfer
+	completed  []node.Transfer
 	up         map[string]bool
 	cut        map[[2]string]bool // directed links that lose everything
 	corrupt    map[string]bool    // keys with a replica corrupted once
@@ -151,7 +156,11 @@ func newSim(cfg Config) (*sim, error) {
 	for i := range cfg.Nodes {
 		s.ids = append(s.ids, fmt.Sprintf("n%d", i+1))
 	}
-	r, err := ring.Claim(ring.Config{Size: ringSize}, nil, s.ids, nVal)
+	members := s.ids
+	if cfg.RingChanges && len(members) > nVal {
+		members = members[:len(members)-1] // the last node joins later, if the draw says so
+	}
+	r, err := ring.Claim(ring.Config{Size: ringSize}, nil, members, nVal)
 	if err != nil {
 		return nil, fmt.Errorf("sim: claim: %w", err)
 	}
@@ -184,11 +193,7 @@ func (s *sim) boot(sn *simNode) error {
 	if err != nil {
 		return fmt.Errorf("sim: start %s: %w", sn.id, err)
 	}
-	addrs := map[string]string{}
-	for _, id := range s.ids {
-		addrs[id] = id
-	}
-	if err := n.SetTopology(node.Topology{Ring: s.ring, Addrs: addrs}); err != nil {
+	if err := n.SetTopology(s.topology()); err != nil {
 		return fmt.Errorf("sim: start %s: %w", sn.id, err)
 	}
 	s.net.Listen(sn.id, n.HandleRPC)
@@ -199,9 +204,7 @@ func (s *sim) boot(sn *simNode) error {
 	s.mu.Unlock()
 	sn.loops.Go(func() { n.RunAAE(ctx) })
 	sn.loops.Go(func() {
-		n.RunHandoff(ctx, handoffEvery, func(context.Context, node.Transfer) error {
-			return errors.New("sim: the ring does not change in a simulation")
-		})
+		n.RunHandoff(ctx, handoffEvery, s.completeTransfer)
 	})
 	return nil
 }
@@ -239,7 +242,11 @@ func (s *sim) isUp(id string) bool {
 func (s *sim) now() time.Duration { return time.Since(s.start) }
 
 func (s *sim) logf(format string, args ...any) {
-	s.log.add(fmt.Sprintf("%9.3fs ", s.now().Seconds()) + fmt.Sprintf(format, args...))
+	line := fmt.Sprintf("%9.3fs ", s.now().Seconds()) + fmt.Sprintf(format, args...)
+	s.log.add(line)
+	if s.cfg.PrintEvents {
+		fmt.Fprintln(os.Stderr, line)
+	}
 }
 
 // run drives the whole run: the fault phase with the clients, the heal,
@@ -293,7 +300,7 @@ func (s *sim) expDelay() time.Duration {
 // that are due, then moves one message or lets time pass.
 func (s *sim) step() {
 	synctest.Wait()
-	if s.applyDetections() {
+	if s.applyDetections() || s.commitTransfers() {
 		return // the nodes told have work to start before anything moves
 	}
 	pending := s.net.Pending()

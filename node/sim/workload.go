@@ -69,7 +69,12 @@ func (s *sim) client(ctx context.Context, c int) {
 		s.hist.attempted++
 		s.hist.tried[elem] = true
 		s.hist.mu.Unlock()
-		err := s.add(coord, key, elem)
+		var err error
+		if s.cfg.BlindPuts && rng.IntN(4) == 0 {
+			err = s.blindAdd(coord, key, elem)
+		} else {
+			err = s.add(coord, key, elem)
+		}
 		if err == nil {
 			s.hist.mu.Lock()
 			s.hist.acked[elem] = key
@@ -92,6 +97,7 @@ func (s *sim) add(coord, key, elem string) error {
 		return err
 	}
 	set := members(obj)
+	s.hist.checkRead(key, set)
 	set[elem] = true
 	var vctx object.Context
 	if obj != nil {
@@ -101,6 +107,35 @@ func (s *sim) add(coord, key, elem string) error {
 	opts.W, opts.DW, opts.Context = 2, 2, vctx
 	_, err = n.Put(ctx, loc, object.Content{Value: encodeSet(set), ContentType: "text/plain"}, opts)
 	return err
+}
+
+// blindAdd writes elem to key through coord with no causal context and no
+// read first: a sibling of whatever the key holds, which the next
+// read-modify-write merges.
+func (s *sim) blindAdd(coord, key, elem string) error {
+	n := s.handle(coord)
+	if n == nil {
+		return errors.New("sim: coordinator down")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	opts := node.DefaultPutOptions()
+	opts.W, opts.DW = 2, 2
+	_, err := n.Put(ctx, location(key), object.Content{Value: []byte(elem), ContentType: "text/plain"}, opts)
+	return err
+}
+
+// checkRead records, as a violation, an element a client read that no
+// client ever tried to add.
+func (h *history) checkRead(key string, set map[string]bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range slices.Sorted(maps.Keys(set)) {
+		if !h.tried[e] {
+			h.phantom++
+			h.violations = append(h.violations, fmt.Sprintf("%s: a client read element %s, never written", key, e))
+		}
+	}
 }
 
 // handle is the running incarnation of id, or nil when it is down.
