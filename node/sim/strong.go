@@ -59,6 +59,10 @@ func (r StrongResult) Report() string {
 	for _, v := range r.Violations {
 		fmt.Fprintf(&b, "  violation: %s\n", v)
 	}
+	fmt.Fprintf(&b, "  fault schedule (from the start of the fault phase):\n")
+	for _, l := range r.Schedule {
+		fmt.Fprintf(&b, "    %s\n", l)
+	}
 	fmt.Fprintf(&b, "  last %d events:\n", len(r.Trace))
 	for _, l := range r.Trace {
 		fmt.Fprintf(&b, "    %s\n", l)
@@ -114,6 +118,15 @@ type strongSim struct {
 	schedule   []string
 	faults     map[string]int
 	faultStart time.Time // the schedule's times count from here
+	// cutSince is when the network was last cut with no heal since;
+	// minoritySince when a majority of the members was last down with
+	// none restarted since (zero: not so).
+	cutSince, minoritySince time.Time
+	// alone are the spans of the history's clock when every member was
+	// cut off from every other; aloneSince starts the current one (-1:
+	// none).
+	alone      [][2]int64
+	aloneSince int64
 }
 
 // member is one member of the group: its stores outlive its incarnations.
@@ -143,6 +156,8 @@ func newStrongSim(cfg StrongConfig) *strongSim {
 		mem:    map[string]*member{},
 		hist:   lincheck.NewHistory(time.Now),
 		faults: map[string]int{},
+
+		aloneSince: -1,
 	}
 	s.trace = newEventTrace(s.start, cfg.Trace)
 	for i := range cfg.Members {
@@ -385,6 +400,7 @@ func (s *strongSim) shutdown() {
 
 func (s *strongSim) result() StrongResult {
 	ops := s.hist.Operations()
+	s.checkAlone(ops)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return StrongResult{

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -69,32 +70,15 @@ func (s *strongSim) checkConvergence() {
 			ref, refID = st.Strong, id
 			continue
 		}
-		for _, k := range slices.Sorted(keysOf(ref, st.Strong)) {
+		union := maps.Clone(ref)
+		maps.Copy(union, st.Strong)
+		for _, k := range slices.Sorted(maps.Keys(union)) {
 			if !bytes.Equal(ref[k], st.Strong[k]) {
 				s.violate("convergence: strong key %q differs: %s has %d bytes, %s has %d", k, refID, len(ref[k]), id, len(st.Strong[k]))
 			}
 		}
 	}
 	s.trace.logf("converged: %d strong keys on every member", len(ref))
-}
-
-// keysOf is the union of a's and b's keys.
-func keysOf(a, b map[string][]byte) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range a {
-			if !yield(k) {
-				return
-			}
-		}
-		for k := range b {
-			if _, dup := a[k]; dup {
-				continue
-			}
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // checkHistory runs porcupine on the history and records a violation if
@@ -116,7 +100,7 @@ func (r *StrongResult) checkHistory() {
 		byKey[k] = append(byKey[k], op)
 	}
 	var bad []porcupine.Operation
-	for _, k := range slices.Sorted(mapKeys(byKey)) {
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		if res, _ := lincheck.Check(byKey[k], r.Config.CheckTimeout); res == porcupine.Illegal {
 			r.Violations = append(r.Violations, fmt.Sprintf("history of key %s is not linearizable (%d operations)", k, len(byKey[k])))
 			bad = append(bad, byKey[k]...)
@@ -127,14 +111,4 @@ func (r *StrongResult) checkHistory() {
 		bad = r.ops
 	}
 	r.History = lincheck.Tail(bad, r.Config.Trace)
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

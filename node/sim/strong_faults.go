@@ -2,6 +2,10 @@ package sim
 
 import (
 	"strings"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/cairnkv/cairn/internal/lincheck"
 )
 
 // strongFaultKinds are the strong run's fault actions and their weights.
@@ -38,6 +42,19 @@ func (s *strongSim) injectFault() {
 	// Every action draws these, used or not.
 	pick, pick2 := s.rng.IntN(len(s.ids)), s.rng.IntN(len(s.ids)-1)
 	split := s.rng.Uint64()
+	// An outage may last a while, but not the whole phase, or the run
+	// would test nothing: a network cut for longer than maxOutage heals,
+	// and a majority down for longer restarts a member, in place of the
+	// action drawn. The rule reads only the schedule, so it keeps it a
+	// function of the seed.
+	maxOutage := 4 * s.cfg.FaultEvery
+	now := time.Now()
+	switch {
+	case !s.cutSince.IsZero() && now.Sub(s.cutSince) > maxOutage:
+		kind = "heal"
+	case !s.minoritySince.IsZero() && now.Sub(s.minoritySince) > maxOutage:
+		kind = "restart"
+	}
 	var did, resolved string
 	switch kind {
 	case "partition":
@@ -67,6 +84,9 @@ func (s *strongSim) injectFault() {
 		for _, id := range s.ids {
 			s.net.Isolate(id)
 		}
+		if s.aloneSince < 0 {
+			s.aloneSince = s.hist.Now()
+		}
 		did = "every member alone"
 	case "one-way":
 		a := s.ids[pick]
@@ -88,11 +108,23 @@ func (s *strongSim) injectFault() {
 			did = id
 		}
 	case "heal":
-		s.net.Heal()
+		s.healNetwork()
 		did = "every link"
 	}
 	if did == "" {
 		return // nothing to do for that kind now
+	}
+	switch {
+	case kind == "heal":
+		s.cutSince = time.Time{}
+	case kind != "crash" && kind != "restart" && s.cutSince.IsZero():
+		s.cutSince = now
+	}
+	switch up := len(s.up()); {
+	case up > len(s.ids)/2:
+		s.minoritySince = time.Time{}
+	case s.minoritySince.IsZero():
+		s.minoritySince = now
 	}
 	s.faults[kind]++
 	line := kind + ": " + did
@@ -105,13 +137,41 @@ func (s *strongSim) injectFault() {
 
 // healAll ends every fault: links are restored and dead members restart.
 func (s *strongSim) healAll() {
-	s.net.Heal()
+	s.healNetwork()
 	for _, id := range s.down() {
 		if err := s.boot(s.mem[id]); err != nil {
 			s.violate("restart %s after the fault phase: %v", id, err)
 		}
 	}
 	s.trace.logf("healed: every link restored, every member up")
+}
+
+// healNetwork ends every cut and hold, and with them a time when every
+// member was alone.
+func (s *strongSim) healNetwork() {
+	s.net.Heal()
+	if s.aloneSince >= 0 {
+		s.alone = append(s.alone, [2]int64{s.aloneSince, s.hist.Now()})
+		s.aloneSince = -1
+	}
+}
+
+// checkAlone: while every member is cut off from every other, nothing can
+// commit and no leader can confirm its lease, so no operation called then
+// may return then with an answer (only with an error, or not at all).
+// The bounds are strict: virtual time stands still while goroutines run,
+// so an operation at the very instant of the cut or the heal may have
+// run wholly before or after it.
+func (s *strongSim) checkAlone(ops []porcupine.Operation) {
+	for _, w := range s.alone {
+		for _, op := range ops {
+			if op.Call > w[0] && op.Return < w[1] {
+				s.violate("answered while every member was alone (%.3fs to %.3fs): c%d %s",
+					time.Duration(w[0]).Seconds(), time.Duration(w[1]).Seconds(), op.ClientId,
+					lincheck.Describe(op.Input.(lincheck.Input), op.Output.(lincheck.Output)))
+			}
+		}
+	}
 }
 
 func others(ids []string, not string) []string {

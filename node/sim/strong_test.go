@@ -13,8 +13,8 @@ import (
 )
 
 // strongSeeds is how many seeds TestStrongSeeds runs: SIM_STRONG_SEEDS,
-// or a default that keeps `go test ./node/sim/` within about a minute on
-// one core; STRONG_SEED replays one.
+// or a default that keeps `go test ./node/sim/` well within a minute on
+// one core; SIM_STRONG_SEED replays one (its schedule and workload).
 func strongSeeds(t *testing.T) (first int64, n int) {
 	if s := os.Getenv("SIM_STRONG_SEED"); s != "" {
 		v, err := strconv.ParseInt(s, 10, 64)
@@ -105,7 +105,7 @@ func TestStrongCheckCatchesStaleReads(t *testing.T) {
 		cfg.UnsafeLocalReads = true
 		res := RunStrong(t, cfg)
 		if res.Check == porcupine.Illegal {
-			t.Logf("seed %d: stale reads caught: %s", seed, res.Violations)
+			t.Logf("seed %d: stale reads caught:\n%s", seed, res.Report())
 			return
 		}
 		t.Logf("seed %d: %s checked %s", seed, res.Ops, res.Check)
