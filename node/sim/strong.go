@@ -273,7 +273,19 @@ func (s *strongSim) crash(m *member) {
 	s.net.Reset(m.id)
 	_ = inc.srv.Close()
 	<-inc.served
-	_ = inc.g.Close()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		_ = inc.g.Close()
+	}()
+	select {
+	case <-closed:
+	case <-time.After(s.cfg.Settle):
+		// A member that cannot stop leaves goroutines no reset can end,
+		// and the run cannot finish: stop here, loudly, with the trace.
+		panic(fmt.Sprintf("sim: strong seed %d: closing %s hung for %v of virtual time (Raft's Shutdown waits on a goroutine that cannot end)\n%s",
+			s.cfg.Seed, m.id, s.cfg.Settle, strings.Join(s.trace.lines(), "\n")))
+	}
 	_ = inc.client.Close()
 	// What the dying process dialled on its way down goes too.
 	s.net.Reset(m.id)
