@@ -90,18 +90,28 @@ e2e: docker
 
 .PHONY: e2e
 
-## sim: the deterministic simulation. `make sim` runs SIM_SEEDS seeds (1000) in the foreground;
-## `make sim SEEDS=100000` runs that many in the background (log in .sim/); `make sim SEED=n` replays one seed
+## sim: the deterministic simulation. `make sim` runs SIM_SEEDS seeds (1000) of the AP simulation, then
+## SIM_STRONG_SEEDS seeds (1000) of the strong-keyspace one, in the foreground; `make sim SEEDS=100000` runs that
+## many AP seeds and STRONG_SEEDS (as many) strong seeds in the background, side by side (logs in .sim/);
+## `make sim SEED=n` replays one AP seed, `make sim STRONG_SEED=n` one strong seed (its faults and workload,
+## not Raft's timing)
 SIM_SEEDS ?= 1000
+SIM_STRONG_SEEDS ?= 1000
 sim:
 	@if [ -n "$(SEED)" ]; then \
 		SIM_SEED=$(SEED) $(GO) test -count=1 -timeout 0 -run '^TestSeeds$$' -v ./node/sim/; \
+	elif [ -n "$(STRONG_SEED)" ]; then \
+		SIM_STRONG_SEED=$(STRONG_SEED) $(GO) test -count=1 -timeout 0 -run '^TestStrongSeeds$$' -v ./node/sim/; \
 	elif [ -n "$(SEEDS)" ]; then \
-		mkdir -p .sim; log=.sim/seeds-$(SEEDS)-$$(date +%Y%m%d-%H%M%S).log; \
+		mkdir -p .sim; stamp=$$(date +%Y%m%d-%H%M%S); strong=$${STRONG_SEEDS:-$(SEEDS)}; \
+		log=.sim/seeds-$(SEEDS)-$$stamp.log; slog=.sim/strong-$$strong-$$stamp.log; \
 		SIM_SEEDS=$(SEEDS) SIM_FIRST=$${SIM_FIRST:-1} nohup $(GO) test -count=1 -timeout 0 -run '^TestSeeds$$' -v ./node/sim/ > $$log 2>&1 & \
 		echo "sim: $(SEEDS) seeds running in the background (pid $$!); follow with: tail -f $$log"; \
+		SIM_STRONG_SEEDS=$$strong SIM_STRONG_FIRST=$${SIM_STRONG_FIRST:-1} nohup $(GO) test -count=1 -timeout 0 -run '^TestStrongSeeds$$' -v ./node/sim/ > $$slog 2>&1 & \
+		echo "sim: $$strong strong seeds running in the background (pid $$!); follow with: tail -f $$slog"; \
 	else \
-		SIM_SEEDS=$(SIM_SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestSeeds$$' -v ./node/sim/; \
+		SIM_SEEDS=$(SIM_SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestSeeds$$' -v ./node/sim/ && \
+		SIM_STRONG_SEEDS=$(SIM_STRONG_SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestStrongSeeds$$' -v ./node/sim/; \
 	fi
 
 .PHONY: sim

@@ -76,8 +76,17 @@ func Open(cfg Config, stores *Stores, nw rpc.Network, client *rpc.Client) (*Grou
 	g.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream:  layer,
 		MaxPool: 3,
-		Timeout: 10 * time.Second,
-		Logger:  hlog.Named("net"),
+		// One AppendEntries at a time per follower: pipelining can
+		// deadlock in hashicorp/raft v1.7 (a failed or stale-term answer
+		// ends pipelineDecode while pipelineReplicate, racing a closed
+		// finishCh against triggerCh in a select, sends once more into an
+		// unbuffered inprogressCh that nobody drains). The follower then
+		// gets heartbeats but never another entry, and Shutdown waits
+		// forever; the strong-keyspace simulation hit it under one-way
+		// holds. Raft's own measurements show pipelining gains little.
+		MaxRPCsInFlight: 1,
+		Timeout:         10 * time.Second,
+		Logger:          hlog.Named("net"),
 	})
 
 	rc := raft.DefaultConfig()

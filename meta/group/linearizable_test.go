@@ -5,101 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/cairnkv/cairn/internal/lincheck"
 	"github.com/cairnkv/cairn/node"
 	"github.com/cairnkv/cairn/node/object"
 )
-
-// The model of one strongly consistent key: its value ("" when absent).
-// Values are unique per write, so a value names a version.
-type lzInput struct {
-	Key  string
-	Kind string // read, create, cas
-	From string // cas: the value read
-	To   string // create, cas: the value written
-}
-
-type lzOutput struct {
-	Value   string // read
-	OK      bool   // create, cas: applied
-	Unknown bool   // create, cas: outcome unknown (timeout, lost leader)
-}
-
-var lzModel = porcupine.NondeterministicModel{
-	Partition: func(h []porcupine.Operation) [][]porcupine.Operation {
-		byKey := map[string][]porcupine.Operation{}
-		var keys []string
-		for _, op := range h {
-			k := op.Input.(lzInput).Key
-			if _, ok := byKey[k]; !ok {
-				keys = append(keys, k)
-			}
-			byKey[k] = append(byKey[k], op)
-		}
-		var out [][]porcupine.Operation
-		for _, k := range keys {
-			out = append(out, byKey[k])
-		}
-		return out
-	},
-	Init: func() []any { return []any{""} },
-	Step: func(state, input, output any) []any {
-		s, in, out := state.(string), input.(lzInput), output.(lzOutput)
-		var applies bool
-		switch in.Kind {
-		case "read":
-			if out.Value == s {
-				return []any{s}
-			}
-			return nil
-		case "create":
-			applies = s == ""
-		case "cas":
-			applies = s == in.From
-		}
-		switch {
-		case out.Unknown && applies:
-			return []any{s, in.To} // it may or may not have happened
-		case out.Unknown:
-			return []any{s}
-		case out.OK && applies:
-			return []any{in.To}
-		case !out.OK && !applies:
-			return []any{s}
-		}
-		return nil
-	},
-	DescribeOperation: func(input, output any) string {
-		in, out := input.(lzInput), output.(lzOutput)
-		switch in.Kind {
-		case "read":
-			return fmt.Sprintf("read(%s) -> %q", in.Key, out.Value)
-		case "create":
-			return fmt.Sprintf("create(%s, %q) -> ok=%v unknown=%v", in.Key, in.To, out.OK, out.Unknown)
-		}
-		return fmt.Sprintf("cas(%s, %q -> %q) -> ok=%v unknown=%v", in.Key, in.From, in.To, out.OK, out.Unknown)
-	},
-}
-
-// lzHistory records operations with a shared monotonic clock.
-type lzHistory struct {
-	mu    sync.Mutex
-	start time.Time
-	ops   []porcupine.Operation
-}
-
-func (h *lzHistory) now() int64 { return int64(time.Since(h.start)) }
-
-func (h *lzHistory) add(op porcupine.Operation) {
-	h.mu.Lock()
-	h.ops = append(h.ops, op)
-	h.mu.Unlock()
-}
 
 // runLinearizabilityWorkload runs clients against a three-voter group
 // while a nemesis isolates the leader or a follower and heals, and
@@ -116,7 +30,7 @@ func runLinearizabilityWorkload(t *testing.T, seed uint64, unsafeReads bool, ops
 	}
 	c.converged()
 
-	h := &lzHistory{start: time.Now()}
+	h := lincheck.NewHistory(time.Now)
 	keys := []string{"a", "b", "c"}
 	const clients = 6
 	per := opsTotal / clients
@@ -167,12 +81,12 @@ func runLinearizabilityWorkload(t *testing.T, seed uint64, unsafeReads bool, ops
 				n := c.nodes[rng.IntN(len(c.nodes))]
 				loc := node.Location{Type: "sc", Bucket: "b", Key: key}
 				octx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-				in := lzInput{Key: key}
-				var out lzOutput
-				call := h.now()
+				in := lincheck.Input{Key: key}
+				var out lincheck.Output
+				call := h.Now()
 				switch r := rng.IntN(10); {
 				case r < 5:
-					in.Kind = "read"
+					in.Kind = lincheck.Read
 					o, err := n.g.StrongGet(octx, loc)
 					switch {
 					case errors.Is(err, node.ErrNotFound):
@@ -191,9 +105,9 @@ func runLinearizabilityWorkload(t *testing.T, seed uint64, unsafeReads bool, ops
 					opts := node.PutOptions{}
 					prev, ok := last[key]
 					if ok && r < 9 {
-						in.Kind, in.From, opts.Context = "cas", prev.value, prev.ctx
+						in.Kind, in.From, opts.Context = lincheck.CAS, prev.value, prev.ctx
 					} else {
-						in.Kind, opts.IfNoneMatch = "create", true
+						in.Kind, opts.IfNoneMatch = lincheck.Create, true
 					}
 					_, err := n.g.StrongPut(octx, loc, object.Content{Value: []byte(in.To)}, opts)
 					switch {
@@ -205,47 +119,22 @@ func runLinearizabilityWorkload(t *testing.T, seed uint64, unsafeReads bool, ops
 					}
 				}
 				cancel()
-				ret := h.now()
-				if out.Unknown {
-					ret = 1 << 62 // it may take effect at any later time
-				}
-				h.add(porcupine.Operation{ClientId: cl, Input: in, Call: call, Output: out, Return: ret})
+				h.Add(cl, in, out, call)
 			}
 		}()
 	}
 	wg.Wait()
 	close(stop)
 	nemesis.Wait()
-	return h.ops
+	return h.Operations()
 }
 
 func checkLinearizable(t *testing.T, ops []porcupine.Operation) porcupine.CheckResult {
-	res, info := porcupine.CheckOperationsVerbose(lzModel.ToModel(), ops, time.Minute)
-	if res == porcupine.Illegal {
-		if path := os.Getenv("CAIRN_PORCUPINE_HTML"); path != "" {
-			_ = porcupine.VisualizePath(lzModel.ToModel(), info, path)
-		}
-	}
+	res, _ := lincheck.Check(ops, time.Minute)
 	return res
 }
 
-func summarize(ops []porcupine.Operation) string {
-	var reads, ok, failed, unknown int
-	for _, op := range ops {
-		in, out := op.Input.(lzInput), op.Output.(lzOutput)
-		switch {
-		case in.Kind == "read":
-			reads++
-		case out.Unknown:
-			unknown++
-		case out.OK:
-			ok++
-		default:
-			failed++
-		}
-	}
-	return fmt.Sprintf("%d ops: %d reads, %d writes applied, %d refused, %d unknown", len(ops), reads, ok, failed, unknown)
-}
+func summarize(ops []porcupine.Operation) string { return lincheck.Summarize(ops).String() }
 
 // TestLinearizableUnderPartitions: reads, creates and compare-and-sets
 // through every member while leaders and followers are isolated and

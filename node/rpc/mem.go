@@ -113,6 +113,21 @@ func (m *MemNetwork) Heal() {
 	}
 }
 
+// Reset closes every connection to or from host, as the death of host's
+// process does: both ends see errors at once. It cuts nothing, so a new
+// process on host is reachable as before.
+func (m *MemNetwork) Reset(host string) {
+	m.mu.Lock()
+	doomed := make(map[*memPipe]error)
+	for p := range m.pipes {
+		if p.hostA == host || p.hostB == host {
+			doomed[p] = fmt.Errorf("rpc: mem: connection reset: %s went away", host)
+		}
+	}
+	m.mu.Unlock()
+	killAll(doomed)
+}
+
 // reachableLocked reports whether a may talk to b, ignoring Blocks.
 func (m *MemNetwork) reachableLocked(a, b string) bool {
 	return a == b || !(m.isolated[a] || m.isolated[b] || m.cut[link{a, b}])

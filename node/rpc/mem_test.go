@@ -263,6 +263,26 @@ func TestMemIsolate(t *testing.T) {
 	dialAccept(t, m.Host("b"), ln)
 }
 
+// TestMemReset: a reset closes the host's connections, both ends, and
+// leaves it reachable.
+func TestMemReset(t *testing.T) {
+	m := NewMemNetwork()
+	c, s := memPair(t, m)
+	m.Reset("b")
+	if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, net.ErrClosed) {
+		t.Errorf("read on the dialler's end after reset: %v", err)
+	}
+	if _, err := s.Write([]byte("x")); err == nil {
+		t.Error("write on the listener's end after reset succeeded")
+	}
+	ln, err := m.Host("b").Listen("b:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dialAccept(t, m.Host("a"), ln)
+}
+
 func TestMemBlock(t *testing.T) {
 	m := NewMemNetwork()
 	c, s := memPair(t, m) // c on host a, s on host b

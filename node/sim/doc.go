@@ -47,8 +47,64 @@
 //     behind), and no ring change is left unfinished;
 //   - no goroutine of the run is left (synctest fails the test otherwise).
 //
+// # The strongly consistent keyspace
+//
+// Run's nodes keep their metadata in a node.MemMetadata, so the keys of
+// consistent bucket types, which live in the Raft metadata plane, are not
+// under its faults. RunStrong puts them there: it starts a real metadata
+// group (meta/group.Open, 3 or 5 voters on group.InmemStores, over an
+// rpc.MemNetwork, whose blocked calls wait on channels and timers and so
+// are durably blocked for synctest) inside a bubble of its own, creates a
+// consistent bucket type, and runs clients that read, create (with no
+// context or If-None-Match), compare-and-set (with the causal context of
+// the value read) and delete through node.Metadata on a random member; a
+// follower forwards to the leader. Values are unique per write. A write
+// that times out or loses its leader has an unknown outcome and is
+// recorded as possibly applied at any later time.
+//
+// Faults drawn from the seed: partitions into two random sides, isolation
+// of the current leader or of a random member, a split of every member
+// from every other (no majority anywhere: writes must fail or stay
+// unknown), a one-way hold of the bytes from one member to another, a
+// crash (the member's group is closed and its connections reset; its Raft
+// stores, which fsync every write in production, survive), a restart on
+// the same stores, and a heal. Some seeds run Raft with production
+// timings, the others with the short test ones. After the fault phase
+// everything heals and restarts, every key is read once more, and the
+// checks are (StrongResult.Violations):
+//
+//   - the whole history, final reads included, is linearizable
+//     (porcupine, with internal/lincheck's model of a compare-and-set
+//     register per key);
+//   - a leader serves the final reads within the settle time;
+//   - once every member has applied what the leader has after a barrier,
+//     every member holds the same bytes for every strong key;
+//   - no operation fails with an error other than a conflict, not found,
+//     or a lost quorum;
+//   - no goroutine of the run is left.
+//
+// TestStrongCheckCatchesStaleReads shows the check can fail: with
+// group.Config.UnsafeLocalReads, members serve reads from their own copy,
+// and porcupine rejects the history.
+//
+// A strong run does not replay byte for byte. hashicorp/raft draws its
+// election timeouts from the global math/rand, seeded from crypto/rand,
+// and its goroutines race on real channels, so which member wins an
+// election, and when, differs from run to run. What a seed fixes is the
+// fault schedule (StrongResult.Schedule, the same line for line on every
+// run: TestStrongSameSeedSameSchedule) and every client's sequence of
+// choices (think time, key, member, kind of operation); "isolate the
+// leader" isolates whoever leads at that moment, and a client's
+// compare-and-set carries whatever value it last read. A failing seed is
+// therefore a lead, not a recording: replaying it repeats the same
+// pressure, and the report prints the seed, the last events (faults and
+// the members' Info logs) and the last operations on the keys at fault.
+//
 // Use:
 //
 //	res := sim.Run(t, sim.DefaultConfig(seed))
 //	if len(res.Violations) > 0 { t.Fatal(res.Report()) }
+//
+//	sres := sim.RunStrong(t, sim.DefaultStrongConfig(seed))
+//	if len(sres.Violations) > 0 { t.Fatal(sres.Report()) }
 package sim
