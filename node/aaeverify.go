@@ -26,20 +26,11 @@ func (a *aae) verify(ctx context.Context, p int) (int64, error) {
 	if bps := a.cfg.RebuildBytesPerSecond; bps > 0 {
 		lim = rate.NewLimiter(rate.Limit(bps), max(bps/10, 64<<10))
 	}
-	pace := func(n int) error {
-		for lim != nil && n > 0 {
-			step := min(n, lim.Burst())
-			if err := lim.WaitN(ctx, step); err != nil {
-				return err
-			}
-			n -= step
-		}
-		return ctx.Err()
-	}
+	clk := a.n.cfg.Clock
 	fixed := 0
 	// Every stored object has the entry its version calls for.
 	err := v.eng.Iterate(store.Partition(p), nil, func(key, value []byte) error {
-		if err := pace(len(key) + len(value)); err != nil {
+		if err := pace(ctx, clk, lim, len(key)+len(value)); err != nil {
 			return err
 		}
 		f, err := v.verifyKey(p, key)
@@ -53,7 +44,7 @@ func (a *aae) verify(ctx context.Context, p int) (int64, error) {
 	}
 	// Every entry has its object.
 	err = v.eng.Iterate(indexPartition(p), nil, func(k, val []byte) error {
-		if err := pace(len(k) + len(val)); err != nil {
+		if err := pace(ctx, clk, lim, len(k)+len(val)); err != nil {
 			return err
 		}
 		f, err := v.verifyEntry(p, k)

@@ -589,15 +589,8 @@ func after(cursor []byte) []byte {
 
 // throttle waits until the node's handoff rate allows size more bytes.
 func (h *handoffRunner) throttle(ctx context.Context, size int) error {
-	if h.limiter == nil {
-		return nil
-	}
-	for size > 0 {
-		n := min(size, h.limiter.Burst())
-		if err := h.limiter.WaitN(ctx, n); err != nil {
-			return fmt.Errorf("node: handoff: %w", err)
-		}
-		size -= n
+	if err := pace(ctx, h.n.cfg.Clock, h.limiter, size); err != nil {
+		return fmt.Errorf("node: handoff: %w", err)
 	}
 	return nil
 }
