@@ -174,6 +174,9 @@ func runScenario(t *testing.T, f *faults, sc scenario, bucket string) result {
 		r.linearizable = checkLinearizable(sh, 60*time.Second)
 		t.Logf("strong: %d reads, %d increments acknowledged, %d increments with an unknown outcome, %d refused (412), %d failed reads; porcupine: %s in %s",
 			sh.reads, sh.incrs, sh.unknown, sh.refused, sh.readErr, r.linearizable, time.Since(t0).Round(time.Millisecond))
+		if len(sh.errs) > 0 {
+			t.Logf("strong: failed operations by error: %v", sh.errs)
+		}
 		if r.linearizable != porcupine.Ok {
 			t.Errorf("%s: the strong history is not known to be linearizable: %s", sc.name, r.linearizable)
 		}

@@ -104,6 +104,21 @@ type strongHistory struct {
 	unknown int // increments that failed: outcome unknown
 	refused int // increments refused with a conflict: not applied, left out
 	readErr int // failed reads: no effect, left out of the history
+	// errs counts the failed operations by kind and error, so that a weak
+	// history says why it is weak.
+	errs map[string]int
+}
+
+// noteErr counts err under kind; the caller holds h.mu.
+func (h *strongHistory) noteErr(kind string, err error) {
+	if h.errs == nil {
+		h.errs = map[string]int{}
+	}
+	msg := err.Error()
+	if len(msg) > 120 {
+		msg = msg[:120]
+	}
+	h.errs[kind+": "+msg]++
 }
 
 // runStrongLoad runs clients that increment and read keys of a bucket of
@@ -188,12 +203,14 @@ func runStrongLoad(ctx context.Context, bucket string, keys []string, clients in
 					// Refused (412): it did not apply.
 					h.refused++
 				case in.incr:
+					h.noteErr("increment", err)
 					// It may have applied at any time after its call.
 					op.Output, op.Return = counterOutput{unknown: true}, math.MaxInt64/2
 					h.ops = append(h.ops, op)
 					h.unknown++
 					unknowns++
 				default:
+					h.noteErr("read", err)
 					h.readErr++
 				}
 				h.mu.Unlock()

@@ -42,6 +42,12 @@ type Group struct {
 
 	pilot *autopilot
 
+	// caughtUp is set once this node's copy has held everything
+	// acknowledged before it started (a barrier through the leader):
+	// until then, a bucket type it does not know may be one it has not
+	// replayed yet, and is reported unavailable rather than unknown.
+	caughtUp atomic.Bool
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -147,6 +153,7 @@ func Open(cfg Config, stores *Stores, nw rpc.Network, client *rpc.Client) (*Grou
 	g.goLoop(g.observe)
 	g.goLoop(g.pilot.run)
 	g.goLoop(g.register)
+	g.goLoop(g.catchUp)
 	if !existing && len(cfg.Join) > 0 {
 		g.goLoop(g.join)
 	}
@@ -275,6 +282,31 @@ func (g *Group) register(ctx context.Context) {
 		}
 	}
 }
+
+// catchUp waits, retrying, until a barrier through the leader has
+// brought this node's copy up to every write acknowledged before it
+// started, then marks the copy caught up. A restarted member replays only
+// its snapshot at once; the log entries after it reach the FSM only when
+// a leader tells it they are committed.
+func (g *Group) catchUp(ctx context.Context) {
+	for {
+		wake := g.leaderChanged()
+		err := g.Barrier(ctx)
+		if err == nil {
+			g.caughtUp.Store(true)
+			g.log.Info("metadata copy caught up", "applied", g.fsm.AppliedIndex())
+			return
+		}
+		g.log.Debug("catching up with the metadata group", "err", err)
+		if !g.pause(ctx, wake) {
+			return
+		}
+	}
+}
+
+// CaughtUp reports whether this node's copy of the metadata has held,
+// since it started, every write acknowledged before it started.
+func (g *Group) CaughtUp() bool { return g.cfg.UnsafeLocalReads || g.caughtUp.Load() }
 
 // inConfiguration reports whether this node is in the Raft configuration
 // it knows.

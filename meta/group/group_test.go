@@ -345,3 +345,64 @@ func TestRestartFromSnapshot(t *testing.T) {
 	}
 	c.converged()
 }
+
+// A restarted member replays only its snapshot at once: log entries after
+// it reach its FSM when a leader says they are committed. Until a barrier
+// through the leader has caught its copy up, a bucket type it does not
+// know is unavailable (503), not unknown (404): it answered 404 for a type
+// created after its snapshot until a leader reached it.
+func TestRestartedMemberUnavailableUntilCaughtUp(t *testing.T) {
+	c := newTestCluster(t, 3, 3)
+	ctx := bg(t)
+	l := c.leader()
+	var f *testNode
+	for _, n := range c.nodes {
+		if n != l {
+			f = n
+			break
+		}
+	}
+	// Raft refuses a snapshot until the follower has applied the latest
+	// configuration entry, which it learns is committed only with the
+	// next entry: write one.
+	if _, err := l.g.CreateType(ctx, "before", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	c.converged()
+	if err := f.g.Raft().Snapshot().Error(); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	if _, err := l.g.CreateType(ctx, "sc", []byte(`{"consistent":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.g.ActivateType(ctx, "sc"); err != nil {
+		t.Fatal(err)
+	}
+	c.converged()
+	c.kill(f)
+	c.net.Isolate(f.id)
+	f = c.restart(f)
+	if f.g.CaughtUp() {
+		t.Fatal("an isolated restarted member says it caught up")
+	}
+	for _, typ := range []string{"sc", "never-created"} {
+		if _, err := f.g.TypeProps(typ); !errors.Is(err, node.ErrUnavailable) || errors.Is(err, node.ErrUnknownBucketType) {
+			t.Fatalf("type %q on a member not caught up: %v, want node.ErrUnavailable only", typ, err)
+		}
+		if _, err := f.g.BucketProps(typ, "b"); !errors.Is(err, node.ErrUnavailable) {
+			t.Fatalf("bucket of type %q on a member not caught up: %v, want node.ErrUnavailable", typ, err)
+		}
+	}
+	if _, err := f.g.TypeProps(node.DefaultType); err != nil {
+		t.Fatalf("the default type on a member not caught up: %v", err)
+	}
+	c.net.Heal()
+	c.waitFor("restarted member caught up", 30*time.Second, f.g.CaughtUp)
+	if p, err := f.g.TypeProps("sc"); err != nil || !p.Consistent {
+		t.Fatalf("type sc after catching up: %+v, %v", p, err)
+	}
+	if _, err := f.g.TypeProps("never-created"); !errors.Is(err, node.ErrUnknownBucketType) {
+		t.Fatalf("an unknown type after catching up: %v, want node.ErrUnknownBucketType", err)
+	}
+	c.converged()
+}

@@ -13,11 +13,27 @@ import (
 var _ node.Metadata = (*Group)(nil)
 
 // TypeProps implements node.Metadata from this node's copy.
-func (g *Group) TypeProps(typ string) (node.Props, error) { return g.fsm.TypeProps(typ) }
+func (g *Group) TypeProps(typ string) (node.Props, error) {
+	p, err := g.fsm.TypeProps(typ)
+	return p, g.notYet(typ, err)
+}
 
 // BucketProps implements node.Metadata from this node's copy.
 func (g *Group) BucketProps(typ, bucket string) (node.Props, error) {
-	return g.fsm.BucketProps(typ, bucket)
+	p, err := g.fsm.BucketProps(typ, bucket)
+	return p, g.notYet(typ, err)
+}
+
+// notYet turns an unknown bucket type into node.ErrUnavailable while this
+// node's copy has not caught up since it started: the type may exist in
+// entries it has not replayed yet, and a 404 would tell a client that its
+// key does not exist when this node merely does not know yet (a
+// restarted member answered so until a leader reached it).
+func (g *Group) notYet(typ string, err error) error {
+	if err == nil || !errors.Is(err, node.ErrUnknownBucketType) || g.CaughtUp() {
+		return err
+	}
+	return fmt.Errorf("%w: bucket type %q not known here yet: this node's metadata is still catching up after its start (%v)", node.ErrUnavailable, typ, err)
 }
 
 // SetTypeProps implements node.Metadata through the group.

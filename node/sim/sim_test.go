@@ -26,7 +26,7 @@ func seeds(t *testing.T) (first int64, n int) {
 		}
 		return v, 1
 	}
-	n = 40
+	n = 200
 	if testing.Short() {
 		n = 10
 	}

@@ -23,7 +23,7 @@ func strongSeeds(t *testing.T) (first int64, n int) {
 		}
 		return v, 1
 	}
-	n = 20
+	n = 40
 	if testing.Short() {
 		n = 5
 	}
