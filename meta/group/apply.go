@@ -15,6 +15,7 @@ import (
 const (
 	methodApply      = "meta.apply"
 	methodReadIndex  = "meta.readindex"
+	methodStrongRead = "meta.strongread"
 	methodJoin       = "meta.join"
 	methodRemovePeer = "meta.removepeer"
 )
@@ -24,6 +25,25 @@ const (
 // here sees it. Errors from the command come back as the sentinels they
 // wrap; a lost quorum as meta.ErrNoQuorum.
 func (g *Group) apply(ctx context.Context, op meta.Op, body any) (*meta.Result, error) {
+	ctx, cancel := g.bound(ctx)
+	defer cancel()
+	res, err := g.commit(ctx, op, body)
+	if err != nil {
+		return res, err
+	}
+	if err := g.fsm.WaitApplied(ctx, res.Index); err != nil {
+		return res, fmt.Errorf("%w: committed at index %d but not yet applied here: %w", meta.ErrNoQuorum, res.Index, err)
+	}
+	return res, nil
+}
+
+// commit commits a command through the leader, wherever it is, and
+// returns the leader's result without waiting for this node to apply it:
+// for writes whose result carries all the caller needs and whose later
+// reads go through a barrier anyway (the strong keyspace's). A follower
+// learns that an entry is committed only with the leader's next append,
+// which under load was most of a forwarded write's latency.
+func (g *Group) commit(ctx context.Context, op meta.Op, body any) (*meta.Result, error) {
 	data, err := meta.Encode(op, body)
 	if err != nil {
 		return nil, err
@@ -38,9 +58,6 @@ func (g *Group) apply(ctx context.Context, op meta.Op, body any) (*meta.Result, 
 	}
 	if err := res.Err(); err != nil {
 		return res, err
-	}
-	if err := g.fsm.WaitApplied(ctx, res.Index); err != nil {
-		return res, fmt.Errorf("%w: committed at index %d but not yet applied here: %w", meta.ErrNoQuorum, res.Index, err)
 	}
 	return res, nil
 }

@@ -101,8 +101,13 @@ func leaderOf(gs []*Group) int {
 // benchStrong runs b.N operations from 16 clients spread over the three
 // members and reports the median and p99 latency.
 func benchStrong(b *testing.B, op func(g *Group, client, i int) error) {
+	benchStrongClients(b, 16, op)
+}
+
+// benchStrongClients is benchStrong with the given number of clients; one
+// client runs on a follower, the others spread over the members.
+func benchStrongClients(b *testing.B, clients int, op func(g *Group, client, i int) error) {
 	gs := loopbackGroup(b)
-	const clients = 16
 	hist := hdrhistogram.New(1, int64(10*time.Second), 3)
 	var mu sync.Mutex
 	var next atomic.Int64
@@ -114,6 +119,9 @@ func benchStrong(b *testing.B, op func(g *Group, client, i int) error) {
 		go func() {
 			defer wg.Done()
 			g := gs[c%len(gs)]
+			if clients == 1 {
+				g = gs[(leaderOf(gs)+1)%len(gs)]
+			}
 			local := hdrhistogram.New(1, int64(10*time.Second), 3)
 			for {
 				i := int(next.Add(1))
@@ -142,6 +150,32 @@ func BenchmarkStrongPut(b *testing.B) {
 	benchStrong(b, func(g *Group, c, i int) error {
 		loc := node.Location{Type: "sc", Bucket: "bench", Key: fmt.Sprintf("c%d-%d", c, i)}
 		_, err := g.StrongPut(context.Background(), loc, object.Content{Value: make([]byte, 100)}, node.PutOptions{})
+		return err
+	})
+}
+
+// BenchmarkStrongPutFollower is one client writing through a follower,
+// one write at a time: the latency a forwarded write adds.
+func BenchmarkStrongPutFollower(b *testing.B) {
+	benchStrongClients(b, 1, func(g *Group, c, i int) error {
+		loc := node.Location{Type: "sc", Bucket: "bench", Key: fmt.Sprintf("c%d-%d", c, i)}
+		_, err := g.StrongPut(context.Background(), loc, object.Content{Value: make([]byte, 100)}, node.PutOptions{})
+		return err
+	})
+}
+
+// BenchmarkStrongReadYourWriteFollower is one client on a follower that
+// writes a key and reads it back, one operation at a time (b.N counts
+// both): a read right after a write must see it, without waiting for the
+// follower to hear of the commit.
+func BenchmarkStrongReadYourWriteFollower(b *testing.B) {
+	benchStrongClients(b, 1, func(g *Group, c, i int) error {
+		loc := node.Location{Type: "sc", Bucket: "bench", Key: fmt.Sprintf("c%d-%d", c, (i-1)/2)}
+		if i%2 == 1 {
+			_, err := g.StrongPut(context.Background(), loc, object.Content{Value: make([]byte, 100)}, node.PutOptions{})
+			return err
+		}
+		_, err := g.StrongGet(context.Background(), loc)
 		return err
 	})
 }

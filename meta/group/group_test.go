@@ -93,6 +93,23 @@ func TestFollowerForwardsWrites(t *testing.T) {
 	if _, err := follower.g.CreateType(ctx, "sc", nil); !errors.Is(err, meta.ErrTypeExists) {
 		t.Fatalf("second create: %v, want ErrTypeExists through the forward", err)
 	}
+	// Reads on the follower go to the leader: the write just made is
+	// there, a delete's tombstone comes back with ErrNotFound and the
+	// context to write after it, and a missing key is ErrNotFound.
+	got, err = follower.g.StrongGet(ctx, loc)
+	if err != nil || string(got.Values()[0].Value) != "v1" || !got.Context().Equal(o.Context()) {
+		t.Fatalf("follower read after its write: %v, %v", got, err)
+	}
+	if err := follower.g.StrongDelete(ctx, loc, node.DeleteOptions{Context: o.Context()}); err != nil {
+		t.Fatal(err)
+	}
+	tomb, err := follower.g.StrongGet(ctx, loc)
+	if !errors.Is(err, node.ErrNotFound) || tomb == nil || !tomb.IsTombstone() {
+		t.Fatalf("follower read of a deleted key: %v, %v; want its tombstone and ErrNotFound", tomb, err)
+	}
+	if _, err := follower.g.StrongGet(ctx, node.Location{Type: "sc", Bucket: "b", Key: "never"}); !errors.Is(err, node.ErrNotFound) {
+		t.Fatalf("follower read of a key never written: %v", err)
+	}
 	c.converged()
 }
 

@@ -22,14 +22,14 @@ type removeRequest struct {
 // Handles reports whether method is one of the group's RPC methods.
 func Handles(method string) bool {
 	switch method {
-	case methodApply, methodReadIndex, methodJoin, methodRemovePeer:
+	case methodApply, methodReadIndex, methodStrongRead, methodJoin, methodRemovePeer:
 		return true
 	}
 	return false
 }
 
-// Handle serves the group's RPC methods: commands and read-index
-// requests forwarded by followers, and join and remove-peer requests. A
+// Handle serves the group's RPC methods: commands, read-index requests
+// and strong reads forwarded by followers, and join and remove-peer requests. A
 // member that does not lead answers CodeNotLeader, except for a join,
 // which it forwards so a new node may name any member.
 func (g *Group) Handle(ctx context.Context, method string, body []byte) ([]byte, error) {
@@ -43,6 +43,12 @@ func (g *Group) Handle(ctx context.Context, method string, body []byte) ([]byte,
 		res = g.applyLocal(ctx, body)
 	case methodReadIndex:
 		res = g.readIndexLocal(ctx)
+	case methodStrongRead:
+		if len(body) == 0 {
+			res = meta.Fail(fmt.Errorf("%w: strong read of an empty key", meta.ErrBadCommand))
+			break
+		}
+		res = g.strongReadLocal(ctx, body)
 	case methodJoin:
 		var req joinRequest
 		if err := decodeMsg(body, &req); err != nil || req.Member.ID == "" || req.Member.RaftAddr == "" {
