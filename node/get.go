@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/ring"
@@ -79,27 +80,8 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 	if len(pl) == 0 {
 		return nil, fmt.Errorf("%w: r=%d needed, no replica of the key is up", ErrQuorumNotMet, q.r)
 	}
-	// A collector outlives the request: it gathers every reply, forwards
-	// each to the request, then runs read repair over all of them.
 	forward := make(chan getReply, len(pl))
-	n.spawn(func(bctx context.Context) {
-		replies := make(chan getReply, len(pl))
-		for _, e := range pl {
-			go func() {
-				rctx, cancel := context.WithTimeout(bctx, n.cfg.ReplicaTimeout)
-				defer cancel()
-				obj, err := n.replicas.GetReplica(rctx, e.VNode, key)
-				replies <- getReply{vn: e.VNode, primary: e.Role == ring.Primary, obj: obj, err: err}
-			}()
-		}
-		all := make([]getReply, 0, len(pl))
-		for range pl {
-			r := <-replies
-			forward <- r
-			all = append(all, r)
-		}
-		n.readRepair(bctx, key, q.n, all)
-	})
+	n.askReplicas(key, q.n, pl, forward)
 
 	ctx, cancel := n.requestContext(ctx)
 	defer cancel()
@@ -156,6 +138,44 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 		}
 	}
 	return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d replied", ErrQuorumNotMet, q.r, q.pr, ok)
+}
+
+// askReplicas asks every vnode of pl for key, each on a goroutine of its
+// own, and sends each reply to forward (which has room for all of them).
+// The fan-out outlives the request: whichever replica answers last runs
+// read repair over every reply. Each reply goes straight from the
+// goroutine that fetched it to the request, with no collector between:
+// a hop and a goroutine less per get. The replicas share one
+// ReplicaTimeout context, as they start together.
+func (n *Node) askReplicas(key []byte, nval int, pl []ring.PrefEntry, forward chan<- getReply) {
+	n.bg.Add(1) // as spawn: done when read repair is
+	bctx, bcancel := context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
+	rctx, rcancel := context.WithTimeout(bctx, n.cfg.ReplicaTimeout)
+	finish := func() {
+		rcancel()
+		bcancel()
+	}
+	var (
+		mu  sync.Mutex
+		all = make([]getReply, 0, len(pl))
+	)
+	for _, e := range pl {
+		go func() {
+			obj, err := n.replicas.GetReplica(rctx, e.VNode, key)
+			r := getReply{vn: e.VNode, primary: e.Role == ring.Primary, obj: obj, err: err}
+			forward <- r
+			mu.Lock()
+			all = append(all, r)
+			last := len(all) == len(pl)
+			mu.Unlock()
+			if !last {
+				return
+			}
+			defer n.bg.Done()
+			defer finish()
+			n.readRepair(bctx, key, nval, all)
+		}()
+	}
 }
 
 // found turns a merged read into Get's result: no value or only

@@ -35,6 +35,14 @@ func BenchmarkCallTLS(b *testing.B) {
 	}
 }
 
+// BenchmarkCallConcurrent is BenchmarkCall with 16 callers per CPU, as a
+// coordinator serving many HTTP clients has: frames queue up on the two
+// connections, and cpu-ns/op shows what writing them together saves.
+func BenchmarkCallConcurrent(b *testing.B) {
+	b.SetParallelism(16)
+	benchmarkCall(b, TCP{}, TCP{}, "127.0.0.1:0")
+}
+
 func benchmarkCall(b *testing.B, server, client Network, listen string) {
 	benchmarkCallSize(b, server, client, listen, 128)
 }

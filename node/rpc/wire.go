@@ -5,12 +5,17 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 )
 
 // ioBufferSize sizes the buffered reader and writer on each connection.
 const ioBufferSize = 64 << 10
+
+// coalesceBytes is the batch size below which the writer yields once
+// before flushing, to let more frames join the write.
+const coalesceBytes = 16 << 10
 
 // sendQueueLen is how many encoded frames may wait for a connection's
 // writer before senders block.
@@ -78,7 +83,14 @@ func (w *wire) writeLoop(writeTimeout time.Duration) {
 		case <-w.done:
 			return
 		}
-		// Write everything that is queued, then flush once.
+		// Write everything that is queued, then flush once. When the
+		// queue runs dry while the batch is still small, yield once
+		// before flushing: senders that are about to queue (handlers
+		// finishing, callers encoding) get to run first, so their frames
+		// share this write syscall instead of each paying for one. Under
+		// load that is most of the cost of a frame; when nothing else is
+		// runnable the yield returns at once.
+		yielded := false
 		for b != nil {
 			if writeTimeout > 0 {
 				// Pushing the deadline back costs a little, so do it only
@@ -94,8 +106,17 @@ func (w *wire) writeLoop(writeTimeout time.Duration) {
 			}
 			select {
 			case b = <-w.queue:
+				continue
 			default:
 				b = nil
+			}
+			if !yielded && bw.Buffered() < coalesceBytes {
+				yielded = true
+				runtime.Gosched()
+				select {
+				case b = <-w.queue:
+				default:
+				}
 			}
 		}
 		if err := bw.Flush(); err != nil {
