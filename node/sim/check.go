@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cairnkv/cairn/node"
+	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
 )
 
@@ -173,4 +174,53 @@ func (s *sim) checkHints() {
 			}
 		}
 	}
+}
+
+// watchReaps returns a fault rule's match function for node id's engine
+// that never injects anything: it sees every delete the node makes before
+// the engine does, and when the node deletes a tombstone of the delete
+// workload from a partition it owns (a reap), it checks that no other
+// primary of the key holds a live value the tombstone was meant to hide.
+// A reap while a primary lacks the tombstone is how a delete comes back;
+// this catches it when it happens, not only if the value later resurfaces.
+func (s *sim) watchReaps(id string) func(store.Call) bool {
+	return func(c store.Call) bool {
+		if !c.Delete || int(c.Partition) >= ringSize {
+			return false // not a delete, or not of a data partition
+		}
+		if loc, err := node.ParseLocation(c.Key); err != nil || loc.Bucket != deleteLocation("").Bucket {
+			return false
+		}
+		r := s.committedRing()
+		if r.Owner(int(c.Partition)) != id {
+			return false // a hint or a handed-on copy dropped, not a reap
+		}
+		if o := s.stored(id, int(c.Partition), c.Key); o == nil || !o.IsTombstone() {
+			return false
+		}
+		for _, vn := range r.Preflist(c.Key, nVal) {
+			if vn.Node == id && vn.Partition == int(c.Partition) {
+				continue
+			}
+			if o := s.stored(vn.Node, vn.Partition, c.Key); o != nil && !o.IsTombstone() {
+				loc, _ := node.ParseLocation(c.Key)
+				s.hist.violate("%s: tombstone reaped on %s/%d while primary %s/%d holds a live value", loc.Key, id, c.Partition, vn.Node, vn.Partition)
+			}
+		}
+		return false
+	}
+}
+
+// stored is the object node id holds for key in partition p, straight
+// from its engine; nil when absent or unreadable.
+func (s *sim) stored(id string, p int, key []byte) *object.Object {
+	raw, err := s.nodes[id].mem.Get(store.Partition(p), key)
+	if err != nil {
+		return nil
+	}
+	o, err := object.Decode(raw)
+	if err != nil {
+		return nil
+	}
+	return o
 }

@@ -42,6 +42,8 @@
 //   - no element is present that no client tried to add;
 //   - no acknowledged delete comes back (one operation in five writes a
 //     key of its own and deletes it; tombstones are reaped meanwhile);
+//   - no tombstone is reaped while another primary of its key holds a
+//     live value (checked at each reap, as the node deletes it);
 //   - every primary replica of every key holds the same bytes;
 //   - no node holds data for a partition it does not own (a hint left
 //     behind), and no ring change is left unfinished;

@@ -188,6 +188,9 @@ func (s *sim) boot(sn *simNode) error {
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.Seed = uint64(s.cfg.Seed)*31 + uint64(len(sn.id)) + uint64(sn.id[len(sn.id)-1])
 	sn.eng = store.NewFaulty(sn.mem)
+	for _, m := range []store.Method{store.MethodDelete, store.MethodWrite} {
+		sn.eng.InjectError(m, s.watchReaps(sn.id), nil)
+	}
 	sn.view = &node.LiveView{} // a node starts believing every peer up
 	n, err := node.NewClustered(cfg, sn.eng, s.md, s.net.Host(sn.id), sn.view)
 	if err != nil {

@@ -36,12 +36,14 @@ func (m Method) String() string {
 // Call describes one call a fault rule may match. Key is the key of a Get,
 // Put or Delete, each op's key of a Write in turn (the Write fails if any op
 // matches), and the prefix of an Iterate; it is nil for DropPartition, Sync
-// and WaitDurable, and Partition is zero for Sync and WaitDurable. A rule's
-// match function must not retain or modify Key.
+// and WaitDurable, and Partition is zero for Sync and WaitDurable. Delete
+// marks a Write's op that deletes its key (and is set for Delete). A
+// rule's match function must not retain or modify Key.
 type Call struct {
 	Method    Method
 	Partition Partition
 	Key       []byte
+	Delete    bool
 }
 
 // Faulty wraps an Engine and injects faults, in the manner of
@@ -181,7 +183,7 @@ func flipByte(v []byte, offset int) {
 
 // Get implements Engine.
 func (f *Faulty) Get(p Partition, key []byte) ([]byte, error) {
-	if err := f.fault(Call{MethodGet, p, key}); err != nil {
+	if err := f.fault(Call{Method: MethodGet, Partition: p, Key: key}); err != nil {
 		return nil, err
 	}
 	v, err := f.inner.Get(p, key)
@@ -193,7 +195,7 @@ func (f *Faulty) Get(p Partition, key []byte) ([]byte, error) {
 
 // Put implements Engine.
 func (f *Faulty) Put(p Partition, key, value []byte) error {
-	if err := f.fault(Call{MethodPut, p, key}); err != nil {
+	if err := f.fault(Call{Method: MethodPut, Partition: p, Key: key}); err != nil {
 		return err
 	}
 	return f.inner.Put(p, key, value)
@@ -201,7 +203,7 @@ func (f *Faulty) Put(p Partition, key, value []byte) error {
 
 // Delete implements Engine.
 func (f *Faulty) Delete(p Partition, key []byte) error {
-	if err := f.fault(Call{MethodDelete, p, key}); err != nil {
+	if err := f.fault(Call{Method: MethodDelete, Partition: p, Key: key, Delete: true}); err != nil {
 		return err
 	}
 	return f.inner.Delete(p, key)
@@ -210,7 +212,7 @@ func (f *Faulty) Delete(p Partition, key []byte) error {
 // Write implements Engine.
 func (f *Faulty) Write(batch []Op) error {
 	for i := range batch {
-		if err := f.fault(Call{MethodWrite, batch[i].Partition, batch[i].Key}); err != nil {
+		if err := f.fault(Call{Method: MethodWrite, Partition: batch[i].Partition, Key: batch[i].Key, Delete: batch[i].Delete}); err != nil {
 			return err
 		}
 	}
@@ -230,7 +232,7 @@ func (f *Faulty) IterateFrom(p Partition, start []byte, fn func(key, value []byt
 
 func (f *Faulty) iterate(p Partition, key []byte, fn func(key, value []byte) error,
 	inner func(Partition, []byte, func(key, value []byte) error) error) error {
-	if err := f.fault(Call{MethodIterate, p, key}); err != nil {
+	if err := f.fault(Call{Method: MethodIterate, Partition: p, Key: key}); err != nil {
 		return err
 	}
 	_, corrupts := f.rules()
