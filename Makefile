@@ -7,7 +7,7 @@ SYNC      ?= interval
 FUZZTIME  ?= 5s
 BENCHTIME ?= 2s
 
-.PHONY: build run test unit fuzz lint bench bench-matrix bench-micro clean
+.PHONY: build run test unit fuzz lint bench bench-wrk bench-matrix bench-micro clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/cairn ./cmd/cairn
@@ -34,6 +34,10 @@ lint:
 ## bench: YCSB workloads A, B and C on a local 3-node cluster (100k records, 16 clients, 100-byte values), one table
 bench:
 	./scripts/bench.sh
+
+## bench-wrk: PUT and GET throughput of a local 3-node cluster under wrk (a C load generator), with CPU per request
+bench-wrk:
+	./scripts/bench-wrk.sh
 
 ## bench-matrix: workload A with each mechanism off and each sync policy, ratios against the default configuration
 bench-matrix:

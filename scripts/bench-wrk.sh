@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# bench-wrk.sh — PUT and GET throughput of a local 3-node cluster under wrk, the way
+# other stores' figures on this machine were measured: a load generator written in C,
+# so that the client's own CPU takes as little as it can from the nodes'.
+#
+#   scripts/bench-wrk.sh        (make bench-wrk)
+#
+# Starts 3 nodes (scripts/cluster.sh up 3: N=3, R=W=2, the default sync policy), loads
+# RECORDS records with cairnctl bench, then runs blind PUTs and GETs of random keys
+# for DURATION each: one wrk process per node, CLIENTS connections in all. Prints
+# requests/s, errors, p50/p99 (the worst node's p99), and the CPU time the three nodes
+# (from /proc) and the load generators (from the shell's times) spent per request,
+# then stops the cluster.
+#
+#   RECORDS=10000 CLIENTS=16 VALUE_SIZE=100 DURATION=20s
+#
+# Needs wrk (apt-get install wrk) and jq.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RECORDS=${RECORDS:-10000}
+DURATION=${DURATION:-20s}
+# shellcheck source=scripts/bench.sh
+source "$ROOT/scripts/bench.sh"
+
+command -v wrk >/dev/null || bench_die "needs wrk (apt-get install wrk)"
+
+# cpu_ticks PID... prints the user+system clock ticks the processes have used.
+cpu_ticks() {
+	local pid total=0
+	for pid in "$@"; do
+		[[ -r /proc/$pid/stat ]] || continue
+		# fields 14 and 15 (utime, stime), after the command name in parentheses
+		total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
+	done
+	echo "$total"
+}
+
+# wrk_phase OP runs one wrk per node with OP (get or put) and prints a table row.
+wrk_phase() {
+	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after
+	IFS=, read -r -a nodes <<<"$NODES"
+	for n in node1 node2 node3; do pids+=("$(cat "$ROOT/.cluster/$n/pid")"); done
+	before=$(cpu_ticks "${pids[@]}")
+	for n in "${nodes[@]}"; do
+		conns=$((CLIENTS / ${#nodes[@]} + (i < CLIENTS % ${#nodes[@]} ? 1 : 0)))
+		files+=("$OUT/wrk-$op-$i.txt")
+		# times: the subshell's children's CPU, wrk's, on its second line
+		(
+			OP=$op RECORDS=$RECORDS BUCKET=$BUCKET VALUE_SIZE=$VALUE_SIZE \
+				wrk -t1 -c"$conns" -d"$DURATION" --timeout 5s -s "$ROOT/scripts/wrk/kv.lua" "http://$n"
+			times >"${files[-1]}.times" # a builtin, not in a pipe: a pipe's subshell has no children
+		) >"${files[-1]}" 2>&1 &
+		wpids+=($!)
+		i=$((i + 1))
+	done
+	wait "${wpids[@]}" || bench_die "wrk failed: $(cat "${files[@]}")"
+	after=$(cpu_ticks "${pids[@]}")
+	for f in "${files[@]}"; do sed -n '2s/^/TIMES /p' "$f.times" >>"$f"; done
+	cat "${files[@]}" | awk -v op="$op" -v node_ticks=$((after - before)) \
+		-v hz="$(getconf CLK_TCK)" -v secs="${DURATION%s}" '
+		function dur(s,   m) { m = s; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", s); sub(/s$/, "", s); return m * 60 + s }
+		/^WRK / { rps += $2; status += $3; sock += $4; if ($5 > p50) p50 = $5; if ($6 > p99) p99 = $6; n++ }
+		/^TIMES / { wrk_secs += dur($2) + dur($3) }
+		END {
+			if (n == 0) { print op ": no wrk report" > "/dev/stderr"; exit 1 }
+			reqs = rps * secs
+			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
+				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs
+		}'
+}
+
+main() {
+	bench_preflight
+	trap bench_down EXIT
+	bench_up
+	bench_load load
+	echo "wrk: put and get for $DURATION each" >&2
+	local rows
+	rows=$(wrk_phase put; wrk_phase get)
+	echo
+	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, N=3 R=W=2, $RECORDS records," \
+		"$CLIENTS wrk connections, $VALUE_SIZE-byte values, $DURATION per operation; latency in ms (p50, p99: the worst node's)"
+	printf '%-5s %9s %8s %8s %9s %9s %14s %14s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs'
+	echo "$rows"
+	echo "NODES CPU µs: the three nodes' CPU time per request; WRK CPU µs: the load generators'. Raw output in $OUT"
+}
+
+main "$@"
