@@ -42,6 +42,10 @@ type Config struct {
 	// level. Badger by default doubles it at each level below the first,
 	// so that a compaction's builders (held whole in memory) grow with the
 	// data; one size for all levels keeps them bounded by this setting.
+	// The price is more tables: about the data's size on disk divided by
+	// TableSize (1,100 at 10M keys of 100 bytes), each an open file and a
+	// memory map, so a node holding hundreds of GB needs a larger TableSize
+	// or a higher open-file limit (and vm.max_map_count above 65,530).
 	TableSize int64
 	// ValueLogFileSize is the size of one value-log file (1 MiB to 2 GiB).
 	// Badger maps twice this much address space for the active file.
