@@ -63,7 +63,12 @@ bench-cluster:
 bench-aae:
 	$(GO) test -run '^$$' -bench BenchmarkAAE -benchtime 1x -timeout 60m ./cmd/cairn/
 
-.PHONY: cluster-up cluster-down bench-cluster bench-aae
+## bench-memory: RAM per stored key of one node (Go heap, RSS, Badger's caches) at 1M, 2M, 5M and 10M keys (MEM_KEYS to change; about 15 minutes)
+MEM_KEYS ?= 1000000,2000000,5000000,10000000
+bench-memory:
+	CAIRN_MEM_KEYS=$(MEM_KEYS) $(GO) test -run '^$$' -bench BenchmarkMemoryPerKey -benchtime 1x -timeout 40m ./node/
+
+.PHONY: cluster-up cluster-down bench-cluster bench-aae bench-memory
 
 clean:
 	rm -rf $(BIN)

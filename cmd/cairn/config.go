@@ -30,6 +30,15 @@ type Config struct {
 	LogFormat       string
 	Pprof           bool
 
+	// The storage engine's memory: Badger's block cache, its memtables
+	// (count × size), its concurrent compactions and the size of the
+	// tables they build in memory.
+	BlockCacheSize int64
+	MemTableSize   int64
+	NumMemtables   int
+	Compactors     int
+	TableSize      int64
+
 	// The metadata plane (Raft) and the internal RPC.
 	RaftAddr      string
 	RaftAdvertise string
@@ -103,6 +112,11 @@ func DefaultConfig() Config {
 		HTTPAddr:           "127.0.0.1:8098",
 		Sync:               sc.Sync.String(),
 		SyncInterval:       sc.SyncInterval,
+		BlockCacheSize:     sc.BlockCacheSize,
+		MemTableSize:       sc.MemTableSize,
+		NumMemtables:       sc.NumMemtables,
+		Compactors:         sc.NumCompactors,
+		TableSize:          sc.TableSize,
 		RingSize:           64,
 		NVal:               3,
 		MaxObjectSize:      50 << 20,
@@ -172,6 +186,9 @@ func (c Config) Validate() error {
 	if _, err := store.ParseSyncPolicy(c.Sync); err != nil {
 		return fmt.Errorf("--sync: %w", err)
 	}
+	if err := c.storeConfig().Validate(); err != nil {
+		return fmt.Errorf("--block-cache-size, --memtable-size, --memtables, --compactors, --table-size: %w", err)
+	}
 	if c.RaftAddr == "" || c.RPCAddr == "" {
 		return errors.New("--raft-addr and --rpc-addr must be set")
 	}
@@ -229,6 +246,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("HTTP limits and timeouts: %w", err)
 	}
 	return nil
+}
+
+// storeConfig is the storage engine's configuration, without its
+// directory, logger and clock.
+func (c Config) storeConfig() store.Config {
+	sc := store.DefaultConfig()
+	sc.Sync, _ = store.ParseSyncPolicy(c.Sync)
+	sc.SyncInterval = c.SyncInterval
+	sc.BlockCacheSize = c.BlockCacheSize
+	sc.MemTableSize = c.MemTableSize
+	sc.NumMemtables = c.NumMemtables
+	sc.NumCompactors = c.Compactors
+	sc.TableSize = c.TableSize
+	return sc
 }
 
 // clusterTLS names the cluster TLS files; Enabled is false without them.

@@ -47,10 +47,8 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	base := logger
 	logger = logger.With("node", id)
 
-	sc := store.DefaultConfig()
+	sc := cfg.storeConfig()
 	sc.Dir = filepath.Join(cfg.DataDir, "kv")
-	sc.Sync, _ = store.ParseSyncPolicy(cfg.Sync)
-	sc.SyncInterval = cfg.SyncInterval
 	sc.Logger = logger
 	eng, err := store.OpenBadger(sc)
 	if err != nil {

@@ -79,6 +79,8 @@ func OpenBadger(cfg Config) (*Badger, error) {
 		WithMemTableSize(cfg.MemTableSize).
 		WithNumMemtables(cfg.NumMemtables).
 		WithBlockCacheSize(cfg.BlockCacheSize).
+		WithNumCompactors(cfg.NumCompactors).
+		WithBaseTableSize(cfg.TableSize).
 		WithValueLogFileSize(cfg.ValueLogFileSize).
 		WithValueThreshold(cfg.ValueThreshold).
 		// Transactions here never read, so there is nothing to conflict;
@@ -88,6 +90,9 @@ func OpenBadger(cfg Config) (*Badger, error) {
 		WithMetricsEnabled(false).
 		WithChecksumVerificationMode(options.OnBlockRead).
 		WithVerifyValueChecksum(true)
+	// One table size at every level (Badger doubles it per level): see
+	// Config.TableSize. Badger has no With method for it.
+	opts.TableSizeMultiplier = 1
 	if cfg.BlockCacheSize == 0 {
 		opts = opts.WithCompression(options.None)
 	}

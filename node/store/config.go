@@ -32,6 +32,21 @@ type Config struct {
 	// disables it and, because Badger needs the cache to decompress,
 	// compression too.
 	BlockCacheSize int64
+	// NumCompactors is how many compactions Badger runs at once (at least
+	// 2: Badger's first compactor only takes L0). Each builds its output
+	// tables whole in memory before writing them, up to 13 tables of twice
+	// the level's table size at a time, so compactors are most of a
+	// loaded engine's heap beyond its memtables and block cache.
+	NumCompactors int
+	// TableSize is the size of the tables compactions write, at every
+	// level. Badger by default doubles it at each level below the first,
+	// so that a compaction's builders (held whole in memory) grow with the
+	// data; one size for all levels keeps them bounded by this setting.
+	// The price is more tables: about the data's size on disk divided by
+	// TableSize (1,100 at 10M keys of 100 bytes), each an open file and a
+	// memory map, so a node holding hundreds of GB needs a larger TableSize
+	// or a higher open-file limit (and vm.max_map_count above 65,530).
+	TableSize int64
 	// ValueLogFileSize is the size of one value-log file (1 MiB to 2 GiB).
 	// Badger maps twice this much address space for the active file.
 	ValueLogFileSize int64
@@ -51,10 +66,25 @@ type Config struct {
 // DefaultConfig returns the configuration of a node's engine. Dir must still
 // be set.
 //
-// Sizes suit a laptop running several nodes: at most about 100 MiB of memory
-// per engine under write load (three 16 MiB memtables with their arenas, a
-// 32 MiB block cache; about 20 MiB when idle), and any single value fits in
-// one batch.
+// Sizes suit a laptop running several nodes, and keep an engine's heap
+// bounded by them whatever the size of the data: three 16 MiB memtables, a
+// 32 MiB block cache, and two compactions building 2 MiB tables. Compaction
+// builders are most of the heap under write load (Badger holds each table
+// it builds whole in memory, and pools up to eight builders' buffers); with
+// Badger's defaults (four compactors, tables doubling in size at each
+// level) they grew with the data. Measured by BenchmarkMemoryPerKey in
+// node (make bench-memory: one node, 100-byte values, writes as fast as
+// the node takes them, 2 vCPUs), the live heap after a GC stayed between
+// 160 and 210 MiB from 1M to 10M keys, where it had reached 730 MiB at
+// 10M with Badger's defaults. Any single value fits in one batch.
+//
+// What does grow with the data is outside the heap: Badger maps its table
+// files into memory and reads table indexes and bloom filters in place, so
+// the pages it has touched (at 10M keys, 2.2 GB, about 220 bytes per key,
+// the tables' size on disk) count in the process's RSS as file-backed
+// pages. The kernel reclaims them under memory pressure like the page
+// cache they are; Badger's IndexCacheSize would not bound them, as Badger
+// v4 consults that cache only for encrypted tables.
 //
 // ValueThreshold is Badger's maximum, 1 MiB: cairn's objects are almost all
 // far smaller, so they live in the LSM tree, overwrites are reclaimed by
@@ -94,6 +124,8 @@ func DefaultConfig() Config {
 		MemTableSize:     16 << 20,
 		NumMemtables:     3,
 		BlockCacheSize:   32 << 20,
+		NumCompactors:    2,
+		TableSize:        2 << 20,
 		ValueLogFileSize: 64 << 20,
 		ValueThreshold:   1 << 20,
 		Logger:           slog.New(slog.DiscardHandler),
@@ -135,6 +167,10 @@ func (c Config) Validate() error {
 		return errors.New("store: NumMemtables must be at least 1")
 	case c.BlockCacheSize < 0:
 		return errors.New("store: BlockCacheSize must not be negative")
+	case c.NumCompactors < 2:
+		return fmt.Errorf("store: NumCompactors %d must be at least 2", c.NumCompactors)
+	case c.TableSize < 1<<20:
+		return fmt.Errorf("store: TableSize %d must be at least 1 MiB", c.TableSize)
 	case c.ValueLogFileSize < 1<<20 || c.ValueLogFileSize >= 2<<30:
 		return fmt.Errorf("store: ValueLogFileSize %d outside [1 MiB, 2 GiB)", c.ValueLogFileSize)
 	case c.ValueThreshold < minValueThreshold || c.ValueThreshold > 1<<20:

@@ -49,6 +49,8 @@ func TestConfigValidate(t *testing.T) {
 		{"interval", func(c *Config) { c.SyncInterval = 0 }, "SyncInterval"},
 		{"memtables", func(c *Config) { c.NumMemtables = 0 }, "NumMemtables"},
 		{"cache", func(c *Config) { c.BlockCacheSize = -1 }, "BlockCacheSize"},
+		{"compactors", func(c *Config) { c.NumCompactors = 1 }, "NumCompactors"},
+		{"table size", func(c *Config) { c.TableSize = 1 << 19 }, "TableSize"},
 		{"vlog small", func(c *Config) { c.ValueLogFileSize = 1 << 19 }, "ValueLogFileSize"},
 		{"vlog big", func(c *Config) { c.ValueLogFileSize = 2 << 30 }, "ValueLogFileSize"},
 		{"threshold small", func(c *Config) { c.ValueThreshold = 63 }, "ValueThreshold"},

@@ -93,6 +93,12 @@ func withLocalDefaults(c Config) Config {
 	if c.NumMemtables == 0 {
 		c.NumMemtables = d.NumMemtables
 	}
+	if c.NumCompactors == 0 {
+		c.NumCompactors = d.NumCompactors
+	}
+	if c.TableSize == 0 {
+		c.TableSize = d.TableSize
+	}
 	if c.ValueLogFileSize == 0 {
 		c.ValueLogFileSize = d.ValueLogFileSize
 	}
