@@ -16,6 +16,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/cairnkv/cairn/client"
+	"github.com/cairnkv/cairn/internal/lincheck"
 )
 
 // strongType is the strongly consistent bucket type the e2e tests use.
@@ -56,23 +57,8 @@ type counterOutput struct {
 
 // counterModel is a register holding an int, per key.
 var counterModel = porcupine.Model{
-	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
-		byKey := map[string][]porcupine.Operation{}
-		var order []string
-		for _, op := range history {
-			k := op.Input.(counterInput).key
-			if _, ok := byKey[k]; !ok {
-				order = append(order, k)
-			}
-			byKey[k] = append(byKey[k], op)
-		}
-		var out [][]porcupine.Operation
-		for _, k := range order {
-			out = append(out, byKey[k])
-		}
-		return out
-	},
-	Init: func() any { return 0 },
+	Partition: lincheck.PartitionBy(func(input any) string { return input.(counterInput).key }),
+	Init:      func() any { return 0 },
 	Step: func(state, input, output any) (bool, any) {
 		s, in, out := state.(int), input.(counterInput), output.(counterOutput)
 		if !in.incr {

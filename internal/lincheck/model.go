@@ -42,20 +42,30 @@ func Model() porcupine.Model {
 }
 
 func partitionByKey(h []porcupine.Operation) [][]porcupine.Operation {
-	byKey := map[string][]porcupine.Operation{}
-	var keys []string
-	for _, op := range h {
-		k := op.Input.(Input).Key
-		if _, ok := byKey[k]; !ok {
-			keys = append(keys, k)
+	return PartitionBy(func(input any) string { return input.(Input).Key })(h)
+}
+
+// PartitionBy returns a porcupine partition function that splits a history
+// by the key of each operation's input, in the order keys first appear: a
+// model of independent keys (this package's, or a test's own) is checked
+// key by key, which keeps the search small.
+func PartitionBy(key func(input any) string) func([]porcupine.Operation) [][]porcupine.Operation {
+	return func(h []porcupine.Operation) [][]porcupine.Operation {
+		byKey := map[string][]porcupine.Operation{}
+		var keys []string
+		for _, op := range h {
+			k := key(op.Input)
+			if _, ok := byKey[k]; !ok {
+				keys = append(keys, k)
+			}
+			byKey[k] = append(byKey[k], op)
 		}
-		byKey[k] = append(byKey[k], op)
+		out := make([][]porcupine.Operation, 0, len(keys))
+		for _, k := range keys {
+			out = append(out, byKey[k])
+		}
+		return out
 	}
-	out := make([][]porcupine.Operation, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, byKey[k])
-	}
-	return out
 }
 
 // step returns the states the register may be in after the operation, none

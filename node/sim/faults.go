@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,23 @@ var faultKinds = []faultKind{
 	{"leave", 1},
 }
 
+// drawKind draws one of kinds by weight: one draw from rng, whatever the
+// kinds.
+func drawKind(rng *rand.Rand, kinds []faultKind) string {
+	total := 0
+	for _, k := range kinds {
+		total += k.weight
+	}
+	x := rng.IntN(total)
+	for _, k := range kinds {
+		if x < k.weight {
+			return k.name
+		}
+		x -= k.weight
+	}
+	return ""
+}
+
 // injectFault draws one fault action and applies it. A clock jump is in
 // the draw only when the config allows it, so that seeds found before it
 // existed replay as they did.
@@ -43,19 +61,7 @@ func (s *sim) injectFault() {
 		}
 		return false
 	})
-	total := 0
-	for _, k := range kinds {
-		total += k.weight
-	}
-	x := s.rng.IntN(total)
-	kind := ""
-	for _, k := range kinds {
-		if x < k.weight {
-			kind = k.name
-			break
-		}
-		x -= k.weight
-	}
+	kind := drawKind(s.rng, kinds)
 	var did string
 	switch kind {
 	case "partition":

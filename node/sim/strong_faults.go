@@ -26,19 +26,7 @@ var strongFaultKinds = []faultKind{
 // goes to the schedule; what it resolved to (the leader's name) only to
 // the trace.
 func (s *strongSim) injectFault() {
-	total := 0
-	for _, k := range strongFaultKinds {
-		total += k.weight
-	}
-	x := s.rng.IntN(total)
-	kind := ""
-	for _, k := range strongFaultKinds {
-		if x < k.weight {
-			kind = k.name
-			break
-		}
-		x -= k.weight
-	}
+	kind := drawKind(s.rng, strongFaultKinds)
 	// Every action draws these, used or not.
 	pick, pick2 := s.rng.IntN(len(s.ids)), s.rng.IntN(len(s.ids)-1)
 	split := s.rng.Uint64()
