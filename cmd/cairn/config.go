@@ -21,6 +21,7 @@ type Config struct {
 	HTTPAddr        string
 	Sync            string
 	SyncInterval    time.Duration
+	CommitDelay     time.Duration
 	RingSize        int
 	NVal            int
 	MaxObjectSize   int64
@@ -112,6 +113,7 @@ func DefaultConfig() Config {
 		HTTPAddr:           "127.0.0.1:8098",
 		Sync:               sc.Sync.String(),
 		SyncInterval:       sc.SyncInterval,
+		CommitDelay:        sc.CommitDelay,
 		BlockCacheSize:     sc.BlockCacheSize,
 		MemTableSize:       sc.MemTableSize,
 		NumMemtables:       sc.NumMemtables,
@@ -187,7 +189,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--sync: %w", err)
 	}
 	if err := c.storeConfig().Validate(); err != nil {
-		return fmt.Errorf("--block-cache-size, --memtable-size, --memtables, --compactors, --table-size: %w", err)
+		return fmt.Errorf("--sync-interval, --commit-delay, --block-cache-size, --memtable-size, --memtables, --compactors, --table-size: %w", err)
 	}
 	if c.RaftAddr == "" || c.RPCAddr == "" {
 		return errors.New("--raft-addr and --rpc-addr must be set")
@@ -254,6 +256,7 @@ func (c Config) storeConfig() store.Config {
 	sc := store.DefaultConfig()
 	sc.Sync, _ = store.ParseSyncPolicy(c.Sync)
 	sc.SyncInterval = c.SyncInterval
+	sc.CommitDelay = c.CommitDelay
 	sc.BlockCacheSize = c.BlockCacheSize
 	sc.MemTableSize = c.MemTableSize
 	sc.NumMemtables = c.NumMemtables

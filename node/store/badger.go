@@ -103,9 +103,9 @@ func OpenBadger(cfg Config) (*Badger, error) {
 	b := &Badger{cfg: cfg, db: db, syncer: newBadgerSyncer(db, cfg.Dir)}
 	switch cfg.Sync {
 	case SyncAlways:
-		b.gc = newImmediateCommit(b.syncer.sync, cfg.Logger)
+		b.gc = newImmediateCommit(cfg.Clock, cfg.CommitDelay, b.syncer.sync, cfg.Logger)
 	case SyncInterval:
-		b.gc = newGroupCommit(cfg.Clock, cfg.SyncInterval, b.syncer.sync, cfg.Logger)
+		b.gc = newGroupCommit(cfg.Clock, cfg.SyncInterval, cfg.CommitDelay, b.syncer.sync, cfg.Logger)
 	}
 	return b, nil
 }

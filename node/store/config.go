@@ -20,6 +20,11 @@ type Config struct {
 	// most a power loss can take and the most a WaitDurable waits. Unused
 	// under SyncAlways, whose commits follow one another with no timer.
 	SyncInterval time.Duration
+	// CommitDelay is how long a group commit that someone waits for
+	// (a dw write under interval, every write under always) waits before
+	// it fsyncs, so that the writes arriving meanwhile share its fsync
+	// instead of each starting one of their own. Zero starts at once.
+	CommitDelay time.Duration
 
 	// MemTableSize is the size of one Badger memtable (and of its WAL). It
 	// also bounds one atomic batch: see MaxBatchBytes.
@@ -121,6 +126,7 @@ func DefaultConfig() Config {
 	return Config{
 		Sync:             SyncInterval,
 		SyncInterval:     5 * time.Millisecond,
+		CommitDelay:      300 * time.Microsecond,
 		MemTableSize:     16 << 20,
 		NumMemtables:     3,
 		BlockCacheSize:   32 << 20,
@@ -140,6 +146,7 @@ func DefaultConfig() Config {
 func DefaultLocalConfig() Config {
 	c := DefaultConfig()
 	c.SyncInterval = time.Millisecond
+	c.CommitDelay = 0
 	c.MemTableSize = 4 << 20
 	c.NumMemtables = 2
 	c.BlockCacheSize = 4 << 20
@@ -149,6 +156,9 @@ func DefaultLocalConfig() Config {
 }
 
 const minValueThreshold = 64
+
+// maxCommitDelay bounds CommitDelay: every durable write waits for it.
+const maxCommitDelay = 50 * time.Millisecond
 
 // MaxBatchBytes is the largest batch Write accepts, in Badger's estimate of
 // its size: key, value (or a 12-byte pointer for a value of ValueThreshold
@@ -163,6 +173,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("store: invalid sync policy %d", int(c.Sync))
 	case c.Sync == SyncInterval && c.SyncInterval <= 0:
 		return errors.New("store: SyncInterval must be positive under the interval policy")
+	case c.CommitDelay < 0 || c.CommitDelay > maxCommitDelay:
+		return fmt.Errorf("store: CommitDelay %v outside [0, %v]", c.CommitDelay, maxCommitDelay)
 	case c.NumMemtables < 1:
 		return errors.New("store: NumMemtables must be at least 1")
 	case c.BlockCacheSize < 0:

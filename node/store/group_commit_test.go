@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/cairnkv/cairn/clock"
@@ -29,7 +30,7 @@ func (s *scriptedSync) sync() error {
 func newTestGroupCommit(t *testing.T, s *scriptedSync) (*groupCommit, *clock.Fake, <-chan struct{}) {
 	t.Helper()
 	clk := clock.NewFake(time.Unix(0, 0))
-	g := newGroupCommit(clk, time.Second, s.sync, slog.New(slog.DiscardHandler))
+	g := newGroupCommit(clk, time.Second, 0, s.sync, slog.New(slog.DiscardHandler))
 	joined := make(chan struct{}, 16)
 	g.onWait = func() { joined <- struct{}{} }
 	t.Cleanup(func() {
@@ -100,7 +101,7 @@ func TestGroupCommitReportsSyncError(t *testing.T) {
 func TestGroupCommitIdleTicksSkipSync(t *testing.T) {
 	calls := 0
 	clk := clock.NewFake(time.Unix(0, 0))
-	g := newGroupCommit(clk, time.Second, func() error { calls++; return nil }, slog.New(slog.DiscardHandler))
+	g := newGroupCommit(clk, time.Second, 0, func() error { calls++; return nil }, slog.New(slog.DiscardHandler))
 	// commit is what a tick runs; calling it directly keeps the count
 	// race-free without waiting for the goroutine.
 	if err := g.commit(); err != nil || calls != 0 {
@@ -124,7 +125,7 @@ func TestGroupCommitIdleTicksSkipSync(t *testing.T) {
 // newTestImmediateCommit starts an immediate-mode groupCommit on s. Every
 // waiter that has joined a round is reported on the returned channel.
 func newTestImmediateCommit(s *scriptedSync) (*groupCommit, <-chan struct{}) {
-	g := newImmediateCommit(s.sync, slog.New(slog.DiscardHandler))
+	g := newImmediateCommit(clock.Real{}, 0, s.sync, slog.New(slog.DiscardHandler))
 	joined := make(chan struct{}, 16)
 	g.onWait = func() { joined <- struct{}{} }
 	return g, joined
@@ -288,4 +289,34 @@ func await[T any](t *testing.T, ch <-chan T, what string) T {
 		var zero T
 		return zero
 	}
+}
+
+// With a commit delay, a waiter's commit waits that long on the engine's
+// clock before it fsyncs, and waiters that arrive meanwhile share the one
+// fsync.
+func TestGroupCommitDelayGathersWaiters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := clock.NewFake(time.Unix(0, 0))
+		syncs := 0
+		g := newGroupCommit(clk, time.Hour, time.Millisecond, func() error { syncs++; return nil }, slog.New(slog.DiscardHandler))
+		defer func() { _ = g.close() }()
+		errs := make(chan error, 3)
+		for range 3 {
+			g.noteWrite()
+			go func() { errs <- g.wait(context.Background()) }()
+			synctest.Wait()
+		}
+		if syncs != 0 || len(errs) != 0 {
+			t.Fatalf("before the delay passed: %d fsyncs, %d waiters released; want none", syncs, len(errs))
+		}
+		clk.Advance(time.Millisecond)
+		for range 3 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if syncs != 1 {
+			t.Fatalf("three waiters within the delay took %d fsyncs, want 1", syncs)
+		}
+	})
 }
