@@ -17,34 +17,35 @@ import (
 )
 
 // seeds is how many seeds TestSeeds runs: SIM_SEEDS, or a default that
-// keeps `go test ./...` within a couple of minutes on two cores.
+// keeps `go test ./...` within a couple of minutes on two cores;
+// SIM_SEED replays one.
 func seeds(t *testing.T) (first int64, n int) {
-	if s := os.Getenv("SIM_SEED"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SIM_SEED=%q: %v", s, err)
+	return seedRange(t, "SIM_", 200, 10)
+}
+
+// seedRange reads the seeds to run from the environment, under prefix:
+// SEED (one seed), or SEEDS (how many; def, or short under -short) from
+// FIRST (1).
+func seedRange(t *testing.T, prefix string, def, short int) (first int64, n int) {
+	env := func(name string, parse func(string) error) {
+		if s := os.Getenv(prefix + name); s != "" {
+			if err := parse(s); err != nil {
+				t.Fatalf("%s%s=%q: %v", prefix, name, s, err)
+			}
 		}
-		return v, 1
 	}
-	n = 200
+	one := int64(0)
+	env("SEED", func(s string) (err error) { one, err = strconv.ParseInt(s, 10, 64); n = 1; return err })
+	if n == 1 {
+		return one, 1
+	}
+	n = def
 	if testing.Short() {
-		n = 10
-	}
-	if s := os.Getenv("SIM_SEEDS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatalf("SIM_SEEDS=%q: %v", s, err)
-		}
-		n = v
+		n = short
 	}
 	first = 1
-	if s := os.Getenv("SIM_FIRST"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SIM_FIRST=%q: %v", s, err)
-		}
-		first = v
-	}
+	env("SEEDS", func(s string) (err error) { n, err = strconv.Atoi(s); return err })
+	env("FIRST", func(s string) (err error) { first, err = strconv.ParseInt(s, 10, 64); return err })
 	return first, n
 }
 

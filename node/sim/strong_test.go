@@ -3,9 +3,7 @@
 package sim
 
 import (
-	"os"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -16,33 +14,7 @@ import (
 // or a default that keeps `go test ./node/sim/` well within a minute on
 // one core; SIM_STRONG_SEED replays one (its schedule and workload).
 func strongSeeds(t *testing.T) (first int64, n int) {
-	if s := os.Getenv("SIM_STRONG_SEED"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SIM_STRONG_SEED=%q: %v", s, err)
-		}
-		return v, 1
-	}
-	n = 40
-	if testing.Short() {
-		n = 5
-	}
-	if s := os.Getenv("SIM_STRONG_SEEDS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatalf("SIM_STRONG_SEEDS=%q: %v", s, err)
-		}
-		n = v
-	}
-	first = 1
-	if s := os.Getenv("SIM_STRONG_FIRST"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SIM_STRONG_FIRST=%q: %v", s, err)
-		}
-		first = v
-	}
-	return first, n
+	return seedRange(t, "SIM_STRONG_", 40, 5)
 }
 
 // Thresholds below which a seed's history is too thin to mean anything.
