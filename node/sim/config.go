@@ -45,6 +45,10 @@ type Config struct {
 	// BlindPuts makes one add in four a write without a causal context
 	// (no read first): a sibling that must survive like any other write.
 	BlindPuts bool
+	// MaxOutage heals every link once some link has been cut this long
+	// without a break (zero: never), so that stacked partitions cannot
+	// keep the cluster apart for the whole fault phase.
+	MaxOutage time.Duration
 	// Trace keeps the last Trace lines of the log for a failure report.
 	Trace int
 	// KeepLog keeps the whole event log in Result.Log.
@@ -75,14 +79,23 @@ func DefaultConfig(seed int64) Config {
 		ClockJumps:  true,
 		RingChanges: true,
 		BlindPuts:   true,
+		MaxOutage:   2 * time.Second,
 		Trace:       60,
 	}
+}
+
+// beforeBoundedOutages is DefaultConfig as it was before outages were
+// bounded, for the regression seeds found then.
+func beforeBoundedOutages(seed int64) Config {
+	c := DefaultConfig(seed)
+	c.MaxOutage = 0
+	return c
 }
 
 // beforeRingChanges is DefaultConfig as it was before ring changes and
 // blind puts joined the draw, for the regression seeds found then.
 func beforeRingChanges(seed int64) Config {
-	c := DefaultConfig(seed)
+	c := beforeBoundedOutages(seed)
 	c.RingChanges, c.BlindPuts = false, false
 	return c
 }
@@ -104,6 +117,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sim: config: %d clients on %d keys, want at least one of each", c.Clients, c.Keys)
 	case c.FaultPhase <= 0 || c.Settle <= 0 || c.FaultEvery <= 0:
 		return fmt.Errorf("sim: config: phases and fault interval must be positive")
+	case c.MaxOutage < 0:
+		return fmt.Errorf("sim: config: negative max outage %v", c.MaxOutage)
 	case c.LossRate < 0 || c.LossRate >= 1:
 		return fmt.Errorf("sim: config: loss rate %v outside [0, 1)", c.LossRate)
 	}

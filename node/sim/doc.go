@@ -22,7 +22,10 @@
 // it plans the change, publishes the ring with its pending moves, and
 // commits each move that a node's ownership handoff reports done; a node
 // learns a new ring only while it reaches a majority, as a Raft follower
-// in a minority lags, and a crashed node when it restarts. The sync policy is drawn too: under always and
+// in a minority lags, and a crashed node when it restarts. Partitions
+// drawn one after another stack up; once some link has stayed cut for
+// Config.MaxOutage (2 s), every link heals, so that no schedule keeps the
+// nodes apart for the whole fault phase and acknowledges nothing. The sync policy is drawn too: under always and
 // interval a crash is a power loss, which loses what the policy had not
 // made durable; under none it is a process crash, which loses nothing (a
 // power loss there may lose anything, as the policy says). Clients write

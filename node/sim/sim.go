@@ -120,6 +120,7 @@ type sim struct {
 	cut        map[[2]string]bool // directed links that lose everything
 	corrupt    map[string]bool    // keys with a replica corrupted once
 	nextGossip time.Time          // when applyDetections next runs
+	cutSince   time.Time          // since when some link has been cut; zero while none is
 	faults     map[string]int
 	faulting   bool
 
@@ -272,6 +273,7 @@ func (s *sim) run() Result {
 			s.injectFault()
 			nextFault = time.Now().Add(s.expDelay())
 		}
+		s.boundOutage()
 		s.step()
 	}
 	stopClients()
