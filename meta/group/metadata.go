@@ -8,7 +8,6 @@ import (
 	"github.com/cairnkv/cairn/meta"
 	"github.com/cairnkv/cairn/node"
 	"github.com/cairnkv/cairn/node/object"
-	"github.com/cairnkv/cairn/node/rpc"
 )
 
 var _ node.Metadata = (*Group)(nil)
@@ -86,14 +85,6 @@ func (g *Group) StrongGet(ctx context.Context, loc node.Location) (*object.Objec
 	res, err := g.onLeader(ctx, methodStrongRead, key, func(ctx context.Context) *meta.Result {
 		return g.strongReadLocal(ctx, key)
 	})
-	if errors.Is(err, rpc.ErrUnknownMethod) {
-		// A leader that predates forwarded reads: the barrier, then
-		// this node's copy.
-		if err := g.Barrier(ctx); err != nil {
-			return nil, err
-		}
-		return g.fsm.StrongGet(key)
-	}
 	if err != nil {
 		return nil, err
 	}
