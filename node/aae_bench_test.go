@@ -11,6 +11,26 @@ import (
 	"github.com/cairnkv/cairn/ring"
 )
 
+// benchBadgerNode starts a standalone node with cfg on a Badger engine in
+// production configuration, in a temporary directory; both close when b
+// ends, the node first.
+func benchBadgerNode(b *testing.B, cfg Config) (*Node, *store.Badger) {
+	b.Helper()
+	sc := store.DefaultConfig()
+	sc.Dir = b.TempDir()
+	eng, err := store.OpenBadger(sc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = eng.Close() })
+	n, err := New(cfg, eng, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = n.Close() })
+	return n, eng
+}
+
 // BenchmarkVNodeWrite measures one replica write on Badger (read, merge,
 // encode, write), with the anti-entropy index entry and tree update and
 // without, so the cost of keeping trees on every write is measured, not
@@ -22,20 +42,9 @@ func BenchmarkVNodeWrite(b *testing.B) {
 			name = "unindexed"
 		}
 		b.Run(name, func(b *testing.B) {
-			sc := store.DefaultConfig()
-			sc.Dir = b.TempDir()
-			eng, err := store.OpenBadger(sc)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer eng.Close()
 			cfg := DefaultLocalConfig("bench")
 			cfg.Logger = slog.New(slog.DiscardHandler)
-			n, err := New(cfg, eng, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer n.Close()
+			n, _ := benchBadgerNode(b, cfg)
 			if !indexed {
 				n.local.treeOf = func([]byte) (treeID, bool) { return treeID{}, false }
 			}

@@ -48,25 +48,15 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sc := store.DefaultConfig()
-	sc.Dir = b.TempDir()
-	eng, err := store.OpenBadger(sc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer eng.Close()
 	cfg := DefaultConfig()
 	cfg.NodeID = "mem"
 	cfg.Props.NVal = 1
 	cfg.Props.R, cfg.Props.W = QuorumOne, QuorumOne
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	n, err := New(cfg, eng, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
+	n, eng := benchBadgerNode(b, cfg)
 
 	base := sampleMemory(b, n, eng)
+	sc := store.DefaultConfig() // the engine's, as benchBadgerNode opens it
 	b.Logf("store: memtables %d × %d MiB, block cache %d MiB; ring %d, aae segments %d, GOMAXPROCS %d",
 		sc.NumMemtables, sc.MemTableSize>>20, sc.BlockCacheSize>>20, cfg.RingSize, cfg.AAE.Segments, runtime.GOMAXPROCS(0))
 	b.Logf("%10s %8s %9s %9s %9s %9s %9s %9s %8s %8s %9s %9s %9s",
