@@ -98,14 +98,17 @@ func (a *autopilot) run(ctx context.Context) {
 		}
 		wasLeader = leader
 		if leader {
-			a.reconcile()
+			a.reconcile(ctx)
 		}
 	}
 }
 
 // reconcile makes one change at most, so each is committed and observed
-// before the next is decided.
-func (a *autopilot) reconcile() {
+// before the next is decided. It waits for a change only until ctx ends:
+// a configuration change's future can stay unanswered after Raft shuts
+// down, and Close, waiting for this loop, hung on it once in CI
+// (TestRemovePeerThenPromote).
+func (a *autopilot) reconcile(ctx context.Context) {
 	f := a.g.raft.GetConfiguration()
 	if f.Error() != nil {
 		return
@@ -142,19 +145,19 @@ func (a *autopilot) reconcile() {
 	case len(voters) < a.g.cfg.Voters && len(ready) > 0:
 		s := ready[0]
 		a.g.log.Info("promoting non-voter", "id", s.ID, "voters", len(voters), "target", a.g.cfg.Voters)
-		a.logErr(a.g.raft.AddVoter(s.ID, s.Address, 0, timeout).Error(), "promote", s.ID)
+		a.logErr(waitFuture(ctx, a.g.raft.AddVoter(s.ID, s.Address, 0, timeout)), "promote", s.ID)
 	case len(dead) > 0 && len(ready) > 0:
 		s, d := ready[0], dead[0]
 		a.g.log.Warn("replacing lost voter", "lost", d.ID, "promoted", s.ID, "threshold", a.g.cfg.DeadServerThreshold)
-		if err := a.g.raft.AddVoter(s.ID, s.Address, 0, timeout).Error(); err != nil {
+		if err := waitFuture(ctx, a.g.raft.AddVoter(s.ID, s.Address, 0, timeout)); err != nil {
 			a.logErr(err, "promote", s.ID)
 			return
 		}
-		a.logErr(a.g.raft.DemoteVoter(d.ID, 0, timeout).Error(), "demote", d.ID)
+		a.logErr(waitFuture(ctx, a.g.raft.DemoteVoter(d.ID, 0, timeout)), "demote", d.ID)
 	case len(voters) > a.g.cfg.Voters && len(dead) > 0:
 		d := dead[0]
 		a.g.log.Warn("demoting lost voter above the target", "lost", d.ID)
-		a.logErr(a.g.raft.DemoteVoter(d.ID, 0, timeout).Error(), "demote", d.ID)
+		a.logErr(waitFuture(ctx, a.g.raft.DemoteVoter(d.ID, 0, timeout)), "demote", d.ID)
 	}
 }
 
