@@ -60,6 +60,11 @@ type Config struct {
 	// fallback (sloppy quorum), and a read stops waiting for it. It is at
 	// most RequestTimeout.
 	ReplicaTimeout time.Duration
+	// ReadSpeculateAfter: a get of a bucket with read_fanout "quorum"
+	// asks the replicas it has not asked yet when the r it asked have not
+	// all answered within this (Cassandra's speculative retry), so that a
+	// slow or silently dead replica costs this long, not ReplicaTimeout.
+	ReadSpeculateAfter time.Duration
 	// ReapGrace is how long a tombstone is kept after every primary holds
 	// it before it is deleted (Riak's delete_mode). Negative keeps
 	// tombstones forever.
@@ -83,20 +88,21 @@ type Config struct {
 // DefaultConfig returns production defaults; NodeID must still be set.
 func DefaultConfig() Config {
 	return Config{
-		RingSize:       64,
-		Props:          DefaultProps(),
-		MaxObjectSize:  50 << 20,
-		MaxKeyLen:      8 << 10,
-		MaxBucketLen:   MaxBucketLen,
-		WarnSiblings:   25,
-		MaxSiblings:    100,
-		RequestTimeout: 10 * time.Second,
-		ReplicaTimeout: 3 * time.Second,
-		ReapGrace:      3 * time.Second,
-		Handoff:        handoff.DefaultConfig(),
-		AAE:            antientropy.DefaultConfig(),
-		Clock:          clock.Real{},
-		Logger:         slog.Default(),
+		RingSize:           64,
+		Props:              DefaultProps(),
+		MaxObjectSize:      50 << 20,
+		MaxKeyLen:          8 << 10,
+		MaxBucketLen:       MaxBucketLen,
+		WarnSiblings:       25,
+		MaxSiblings:        100,
+		RequestTimeout:     10 * time.Second,
+		ReplicaTimeout:     3 * time.Second,
+		ReadSpeculateAfter: 20 * time.Millisecond,
+		ReapGrace:          3 * time.Second,
+		Handoff:            handoff.DefaultConfig(),
+		AAE:                antientropy.DefaultConfig(),
+		Clock:              clock.Real{},
+		Logger:             slog.Default(),
 	}
 }
 
@@ -134,6 +140,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("node: config: request timeout must be positive")
 	case c.ReplicaTimeout <= 0 || c.ReplicaTimeout > c.RequestTimeout:
 		return fmt.Errorf("node: config: replica timeout %v must be positive and at most the request timeout %v", c.ReplicaTimeout, c.RequestTimeout)
+	case c.ReadSpeculateAfter <= 0 || c.ReadSpeculateAfter > c.ReplicaTimeout:
+		return fmt.Errorf("node: config: read speculate-after %v must be positive and at most the replica timeout %v", c.ReadSpeculateAfter, c.ReplicaTimeout)
 	}
 	if err := c.Handoff.Validate(); err != nil {
 		return fmt.Errorf("node: config: %w", err)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/ring"
@@ -25,10 +26,12 @@ type getQuorum struct {
 	n, r, pr    int
 	notfoundOK  bool
 	basicQuorum bool
+	// quorumOnly: read_fanout "quorum", ask r replicas first, not all n.
+	quorumOnly bool
 }
 
 func resolveGet(p Props, opts GetOptions) (getQuorum, error) {
-	q := getQuorum{n: p.NVal, notfoundOK: p.NotFoundOK, basicQuorum: p.BasicQuorum}
+	q := getQuorum{n: p.NVal, notfoundOK: p.NotFoundOK, basicQuorum: p.BasicQuorum, quorumOnly: p.ReadFanout == ReadFanoutQuorum}
 	var err error
 	if q.r, err = opts.R.Resolve(p.NVal, p.R); err != nil {
 		return q, fmt.Errorf("r: %w", err)
@@ -80,26 +83,40 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 	if len(pl) == 0 {
 		return nil, fmt.Errorf("%w: r=%d needed, no replica of the key is up", ErrQuorumNotMet, q.r)
 	}
-	forward := make(chan getReply, len(pl))
-	n.askReplicas(key, q.n, pl, forward)
-
 	ctx, cancel := n.requestContext(ctx)
 	defer cancel()
+	fo := n.newFanout(key, q.n, pl, q.quorumOnly)
+	defer fo.finish()
+	fo.ask(fo.firstAsk(q))
+	var speculate <-chan time.Time
+	if fo.unasked() > 0 {
+		t := n.cfg.Clock.NewTimer(n.cfg.ReadSpeculateAfter)
+		defer t.Stop()
+		speculate = t.C()
+	}
 	var (
 		merged                   *object.Object
 		ok, okPrimary, notfounds int
-		errs, answered           []string
+		errs                     []string
+		answered                 []ring.VNode
 		seen                     int
 	)
 	for seen < len(pl) {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d of %d replicas answered %v before %v", ErrQuorumNotMet, q.r, q.pr, ok, len(pl), answered, ctx.Err())
-		case rep := <-forward:
+			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d of %d replicas answered %v before %v", ErrQuorumNotMet, q.r, q.pr, ok, len(pl), vnodeNames(answered), ctx.Err())
+		case <-speculate:
+			// The replicas asked are slow to answer: ask the rest too.
+			speculate = nil
+			n.metrics.speculativeReads.Add(1)
+			fo.ask(fo.unasked())
+			continue
+		case rep := <-fo.replies:
 			seen++
 			if rep.err == nil {
-				answered = append(answered, vnodeName(rep.vn))
+				answered = append(answered, rep.vn)
 			}
+			counted := false
 			switch {
 			case rep.err != nil:
 				errs = append(errs, rep.err.Error())
@@ -107,6 +124,7 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 				notfounds++
 				if q.notfoundOK {
 					ok++
+					counted = true
 					if rep.primary {
 						okPrimary++
 					}
@@ -114,16 +132,24 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 			default:
 				merged = object.Sync(merged, rep.obj)
 				ok++
+				counted = true
 				if rep.primary {
 					okPrimary++
 				}
+			}
+			if !counted {
+				// A replica that cannot count: ask the next one in its place.
+				fo.ask(1)
 			}
 		}
 		if ok >= q.r && okPrimary >= q.pr {
 			return found(merged)
 		}
+		if fo.outstanding(seen) == 0 {
+			fo.ask(1) // every reply is in and the quorum is not: widen
+		}
 		failed := seen - ok
-		left := len(pl) - seen
+		left := len(pl) - seen // asked or not: all can still answer
 		prUnmet := okPrimary+left < q.pr
 		if ok+left < q.r || prUnmet || (q.basicQuorum && failed >= q.n/2+1) {
 			if len(errs) == 0 && merged == nil && !prUnmet {
@@ -134,48 +160,136 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 				return nil, ErrNotFound
 			}
 			return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d replied %v (%d primaries), %d notfound, errors: %s",
-				ErrQuorumNotMet, q.r, q.pr, ok, answered, okPrimary, notfounds, strings.Join(errs, "; "))
+				ErrQuorumNotMet, q.r, q.pr, ok, vnodeNames(answered), okPrimary, notfounds, strings.Join(errs, "; "))
 		}
 	}
 	return nil, fmt.Errorf("%w: r=%d pr=%d needed, %d replied", ErrQuorumNotMet, q.r, q.pr, ok)
 }
 
-// askReplicas asks every vnode of pl for key, each on a goroutine of its
-// own, and sends each reply to forward (which has room for all of them).
-// The fan-out outlives the request: whichever replica answers last runs
-// read repair over every reply. Each reply goes straight from the
-// goroutine that fetched it to the request, with no collector between:
-// a hop and a goroutine less per get. The replicas share one
-// ReplicaTimeout context, as they start together.
-func (n *Node) askReplicas(key []byte, nval int, pl []ring.PrefEntry, forward chan<- getReply) {
-	n.bg.Add(1) // as spawn: done when read repair is
-	bctx, bcancel := context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
-	rctx, rcancel := context.WithTimeout(bctx, n.cfg.ReplicaTimeout)
-	finish := func() {
-		rcancel()
-		bcancel()
+// vnodeNames spells vns for an error message.
+func vnodeNames(vns []ring.VNode) []string {
+	names := make([]string, len(vns))
+	for i, vn := range vns {
+		names[i] = vnodeName(vn)
 	}
-	var (
-		mu  sync.Mutex
-		all = make([]getReply, 0, len(pl))
-	)
-	for _, e := range pl {
+	return names
+}
+
+// fanout asks the replicas of one get. Each vnode is asked on a goroutine
+// of its own, and its reply goes straight to the request through replies
+// (which has room for every vnode of the list), with no collector
+// between. The fan-out outlives the request: once the request has
+// finished and every replica asked has answered, read repair runs over
+// the replies. The replicas share one ReplicaTimeout context.
+type fanout struct {
+	n       *Node
+	key     []byte
+	nval    int
+	pl      []ring.PrefEntry
+	replies chan getReply
+
+	bctx             context.Context // the repair's: RequestTimeout
+	bcancel, rcancel context.CancelFunc
+	rctx             context.Context // the replicas': ReplicaTimeout
+
+	asked int // vnodes of pl asked so far, in order; the request's goroutine only
+
+	mu       sync.Mutex
+	all      []getReply // replies so far
+	sent     int        // goroutines started (asked, as the repair sees it)
+	finished bool       // the request has returned
+}
+
+// newFanout prepares the asks of a get over pl. With quorumOnly, pl is
+// reordered so that the vnode on this node, if any, comes first: it
+// answers without a network round trip.
+func (n *Node) newFanout(key []byte, nval int, pl []ring.PrefEntry, quorumOnly bool) *fanout {
+	if quorumOnly {
+		if i := slices.IndexFunc(pl, func(e ring.PrefEntry) bool { return e.Node == n.cfg.NodeID }); i > 0 {
+			pl = slices.Clone(pl)
+			local := pl[i]
+			copy(pl[1:i+1], pl[:i])
+			pl[0] = local
+		}
+	}
+	n.bg.Add(1) // as spawn: done when read repair is
+	fo := &fanout{n: n, key: key, nval: nval, pl: pl, replies: make(chan getReply, len(pl)),
+		all: make([]getReply, 0, len(pl))}
+	fo.bctx, fo.bcancel = context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
+	fo.rctx, fo.rcancel = context.WithTimeout(fo.bctx, n.cfg.ReplicaTimeout)
+	return fo
+}
+
+// firstAsk is how many vnodes a get asks at once: all of them (Riak's
+// way), or under read_fanout "quorum" the fewest from the front of the
+// list that hold r vnodes with pr primaries among them.
+func (fo *fanout) firstAsk(q getQuorum) int {
+	if !q.quorumOnly {
+		return len(fo.pl)
+	}
+	k, primaries := 0, 0
+	for _, e := range fo.pl {
+		if k >= q.r && primaries >= q.pr {
+			break
+		}
+		k++
+		if e.Role == ring.Primary {
+			primaries++
+		}
+	}
+	return k
+}
+
+// unasked is how many vnodes have not been asked yet.
+func (fo *fanout) unasked() int { return len(fo.pl) - fo.asked }
+
+// outstanding is how many vnodes asked have not answered, given that seen
+// replies have been received.
+func (fo *fanout) outstanding(seen int) int { return fo.asked - seen }
+
+// ask asks the next k vnodes not asked yet (fewer when fewer are left).
+func (fo *fanout) ask(k int) {
+	k = min(k, fo.unasked())
+	if k <= 0 {
+		return
+	}
+	fo.mu.Lock()
+	fo.sent += k
+	fo.mu.Unlock()
+	for _, e := range fo.pl[fo.asked : fo.asked+k] {
 		go func() {
-			obj, err := n.replicas.GetReplica(rctx, e.VNode, key)
+			obj, err := fo.n.replicas.GetReplica(fo.rctx, e.VNode, fo.key)
 			r := getReply{vn: e.VNode, primary: e.Role == ring.Primary, obj: obj, err: err}
-			forward <- r
-			mu.Lock()
-			all = append(all, r)
-			last := len(all) == len(pl)
-			mu.Unlock()
-			if !last {
-				return
+			fo.replies <- r
+			fo.mu.Lock()
+			fo.all = append(fo.all, r)
+			last := fo.finished && len(fo.all) == fo.sent
+			fo.mu.Unlock()
+			if last {
+				fo.repair()
 			}
-			defer n.bg.Done()
-			defer finish()
-			n.readRepair(bctx, key, nval, all)
 		}()
 	}
+	fo.asked += k
+}
+
+// finish says the request has returned: no vnode is asked after it. Read
+// repair runs once every vnode asked has answered, here if they all have.
+func (fo *fanout) finish() {
+	fo.mu.Lock()
+	fo.finished = true
+	last := len(fo.all) == fo.sent
+	fo.mu.Unlock()
+	if last {
+		go fo.repair()
+	}
+}
+
+func (fo *fanout) repair() {
+	defer fo.n.bg.Done()
+	defer fo.bcancel()
+	fo.rcancel()
+	fo.n.readRepair(fo.bctx, fo.key, fo.nval, fo.all)
 }
 
 // found turns a merged read into Get's result: no value or only

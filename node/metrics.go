@@ -18,6 +18,7 @@ type metrics struct {
 
 	gets, puts, deletes, notfounds atomic.Uint64
 	quorumErrors, readRepairs      atomic.Uint64
+	speculativeReads               atomic.Uint64
 	corruptReads                   atomic.Uint64
 	corruptHintsDropped            atomic.Uint64
 	fallbackWrites, forwards       atomic.Uint64
@@ -59,6 +60,7 @@ func newMetrics(cfg Config) *metrics {
 		"notfound_total":               "Gets answered not found.",
 		"quorum_errors_total":          "Requests that failed to meet their quorum.",
 		"read_repairs_total":           "Replicas repaired by reads.",
+		"speculative_reads_total":      "Gets under read_fanout quorum that asked the remaining replicas because the quorum had not answered within read-speculate-after.",
 		"corrupt_reads_total":          "Stored values that failed verification.",
 		"fallback_writes_total":        "Replica writes sent to a fallback in place of a down or failing primary (sloppy quorum).",
 		"forwarded_puts_total":         "Writes forwarded to a node of the key's preference list.",
@@ -139,6 +141,7 @@ func (n *Node) Stats() Stats {
 		ReadRepairs:      m.readRepairs.Load(),
 		CorruptReads:     m.corruptReads.Load(),
 		FallbackWrites:   m.fallbackWrites.Load(),
+		SpeculativeReads: m.speculativeReads.Load(),
 		ForwardedPuts:    m.forwards.Load(),
 		TombstonesReaped: m.reaped.Load(),
 		Transfers:        m.transfers.Load(),
@@ -178,6 +181,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter("notfound_total", m.notfounds.Load())
 	counter("quorum_errors_total", m.quorumErrors.Load())
 	counter("read_repairs_total", m.readRepairs.Load())
+	counter("speculative_reads_total", m.speculativeReads.Load())
 	counter("corrupt_reads_total", m.corruptReads.Load())
 	counter("corrupt_hints_dropped_total", m.corruptHintsDropped.Load())
 	counter("fallback_writes_total", m.fallbackWrites.Load())

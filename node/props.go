@@ -19,7 +19,22 @@ type Props struct {
 	BasicQuorum   bool   `json:"basic_quorum"`
 	NotFoundOK    bool   `json:"notfound_ok"`
 	Consistent    bool   `json:"consistent"`
+	// ReadFanout is how many replicas a get asks: ReadFanoutAll (Riak's
+	// way, and the default: every replica of the preference list, read
+	// repair over all of them) or ReadFanoutQuorum (Cassandra's: r of
+	// them, this node's own first, and another only when one fails, cannot
+	// count, or the quorum has not answered within the node's
+	// ReadSpeculateAfter). Quorum saves a replica read and a round trip
+	// per get; read repair then covers only the replicas asked, and
+	// anti-entropy and hinted handoff the others. Empty means all.
+	ReadFanout string `json:"read_fanout"`
 }
+
+// The values of Props.ReadFanout.
+const (
+	ReadFanoutAll    = "all"
+	ReadFanoutQuorum = "quorum"
+)
 
 // MaxNVal bounds n_val: a larger replica count is almost certainly a typo.
 const MaxNVal = 16
@@ -36,6 +51,7 @@ func DefaultProps() Props {
 		DW:         QuorumQuorum,
 		RW:         QuorumQuorum,
 		NotFoundOK: true,
+		ReadFanout: ReadFanoutAll,
 	}
 }
 
@@ -55,6 +71,11 @@ func (p Props) Validate() error {
 			return fmt.Errorf("%w: %s: %w", ErrBadProps, q.name, err)
 		}
 	}
+	switch p.ReadFanout {
+	case "", ReadFanoutAll, ReadFanoutQuorum:
+	default:
+		return fmt.Errorf("%w: read_fanout must be %q or %q, got %q", ErrBadProps, ReadFanoutAll, ReadFanoutQuorum, p.ReadFanout)
+	}
 	if p.LastWriteWins && p.AllowMult {
 		return fmt.Errorf("%w: last_write_wins and allow_mult cannot both be true", ErrBadProps)
 	}
@@ -73,6 +94,7 @@ func (p Props) Merge(raw []byte) (Props, error) {
 		"n_val": &p.NVal, "allow_mult": &p.AllowMult, "last_write_wins": &p.LastWriteWins,
 		"r": &p.R, "w": &p.W, "pr": &p.PR, "pw": &p.PW, "dw": &p.DW, "rw": &p.RW,
 		"basic_quorum": &p.BasicQuorum, "notfound_ok": &p.NotFoundOK, "consistent": &p.Consistent,
+		"read_fanout": &p.ReadFanout,
 	}
 	for name, v := range fields {
 		dst, ok := known[name]

@@ -16,6 +16,7 @@ type Stats struct {
 	CorruptReads  uint64 `json:"corrupt_reads_total"`
 
 	FallbackWrites   uint64 `json:"fallback_writes_total"`
+	SpeculativeReads uint64 `json:"speculative_reads_total"`
 	ForwardedPuts    uint64 `json:"forwarded_puts_total"`
 	TombstonesReaped uint64 `json:"tombstones_reaped_total"`
 	Transfers        uint64 `json:"partitions_transferred_total"`

@@ -11,6 +11,7 @@
 # directory, named at the end.
 #
 #   RECORDS=100000 CLIENTS=16 VALUE_SIZE=100 DURATION=30s LOAD_DURATION=10m
+#   BUCKET_PROPS='{"allow_mult":false}'   the bucket's properties (JSON), set before the load
 #
 # The nodes read any cairn flag from the environment (CAIRN_SYNC=always make bench);
 # CAIRN_CLUSTER_BASE moves their ports (scripts/cluster.sh).
@@ -29,6 +30,7 @@ LOAD_DURATION=${LOAD_DURATION:-10m}
 # Each run stops at DURATION; OPS is only the bound every run must have.
 OPS=${OPS:-100000000}
 BUCKET=ycsb
+BUCKET_PROPS=${BUCKET_PROPS:-'{"allow_mult":false}'}
 
 bench_die() {
 	echo "bench: $*" >&2
@@ -51,7 +53,8 @@ bench_up() {
 	NODES=$(awk '{ sub("^http://", "", $2); print $2 }' <<<"$lines" | paste -sd, -)
 	NODE=${NODES%%,*}
 	[[ -n $NODE ]] || bench_die "no node address in the output of cluster.sh up: $lines"
-	"$CTL" --node "$NODE" bucket props set default "$BUCKET" '{"allow_mult":false}' >/dev/null
+	"$CTL" --node "$NODE" bucket props set default "$BUCKET" "$BUCKET_PROPS" >/dev/null ||
+		bench_die "bucket props $BUCKET_PROPS refused"
 }
 
 bench_down() { "$CLUSTER" down 2>/dev/null || true; }

@@ -61,6 +61,7 @@ type Config struct {
 	GossipAdvertise    string
 	GossipKey          string // base64
 	ReplicaTimeout     time.Duration
+	ReadSpeculate      time.Duration
 	ReapGrace          time.Duration
 	HandoffInterval    time.Duration
 	HandoffConcurrency int
@@ -131,6 +132,7 @@ func DefaultConfig() Config {
 		Voters:             3,
 		GossipAddr:         "127.0.0.1:7946",
 		ReplicaTimeout:     node.DefaultConfig().ReplicaTimeout,
+		ReadSpeculate:      node.DefaultConfig().ReadSpeculateAfter,
 		ReapGrace:          node.DefaultConfig().ReapGrace,
 		HandoffInterval:    10 * time.Second,
 		HandoffConcurrency: handoff.DefaultConfig().MaxConcurrent,

@@ -81,6 +81,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&cfg.ClusterTLSCert, "cluster-tls-cert", cfg.ClusterTLSCert, "PEM file of this node's certificate, signed by the cluster CA, with a cairn://node/<name> URI SAN")
 	fs.StringVar(&cfg.ClusterTLSKey, "cluster-tls-key", cfg.ClusterTLSKey, "PEM file of this node's private key")
 	fs.DurationVar(&cfg.ReplicaTimeout, "replica-timeout", cfg.ReplicaTimeout, "how long a write waits for one replica before a fallback takes its place")
+	fs.DurationVar(&cfg.ReadSpeculate, "read-speculate-after", cfg.ReadSpeculate, "under read_fanout quorum, how long a get waits for the r replicas it asked before it asks the others too")
 	fs.DurationVar(&cfg.ReapGrace, "tombstone-grace", cfg.ReapGrace, "how long a tombstone held by every primary is kept before it is reaped (negative: never reap)")
 	fs.DurationVar(&cfg.HandoffInterval, "handoff-interval", cfg.HandoffInterval, "how often data held for other nodes (fallback writes) is offered back to them")
 	fs.IntVar(&cfg.HandoffConcurrency, "handoff-concurrency", cfg.HandoffConcurrency, "partition transfers (hinted and ownership) this node sends at once")

@@ -72,6 +72,7 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 	nc.WarnSiblings, nc.MaxSiblings = cfg.WarnSiblings, cfg.MaxSiblings
 	nc.RequestTimeout = cfg.RequestTimeout
 	nc.ReplicaTimeout = min(cfg.ReplicaTimeout, cfg.RequestTimeout)
+	nc.ReadSpeculateAfter = cfg.ReadSpeculate
 	nc.ReapGrace = cfg.ReapGrace
 	nc.Handoff.MaxConcurrent = cfg.HandoffConcurrency
 	nc.Handoff.BytesPerSecond = cfg.HandoffRate

@@ -29,6 +29,7 @@ func TestBucketTypeLifecycle(t *testing.T) {
 		pr: 0
 		pw: 0
 		r: quorum
+		read_fanout: all
 		rw: quorum
 		w: quorum
 		`)

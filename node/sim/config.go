@@ -45,6 +45,10 @@ type Config struct {
 	// BlindPuts makes one add in four a write without a causal context
 	// (no read first): a sibling that must survive like any other write.
 	BlindPuts bool
+	// QuorumReads gives the clients' buckets read_fanout "quorum": a get
+	// asks r replicas, and others only when one fails, cannot count or is
+	// slow to answer; read repair covers only the replicas asked.
+	QuorumReads bool
 	// MaxOutage heals every link once some link has been cut this long
 	// without a break (zero: never), so that stacked partitions cannot
 	// keep the cluster apart for the whole fault phase.
@@ -79,6 +83,7 @@ func DefaultConfig(seed int64) Config {
 		ClockJumps:  true,
 		RingChanges: true,
 		BlindPuts:   true,
+		QuorumReads: (u/15)%2 == 1,
 		MaxOutage:   2 * time.Second,
 		Trace:       60,
 	}
@@ -89,6 +94,7 @@ func DefaultConfig(seed int64) Config {
 func beforeBoundedOutages(seed int64) Config {
 	c := DefaultConfig(seed)
 	c.MaxOutage = 0
+	c.QuorumReads = false // it came later still
 	return c
 }
 

@@ -142,12 +142,16 @@ type simNode struct {
 }
 
 func newSim(cfg Config) (*sim, error) {
+	props := node.DefaultProps()
+	if cfg.QuorumReads {
+		props.ReadFanout = node.ReadFanoutQuorum
+	}
 	s := &sim{
 		cfg:   cfg,
 		rng:   rand.New(rand.NewPCG(uint64(cfg.Seed), 0x73696d)),
 		start: time.Now(),
 		net:   rpc.NewStepNetwork(),
-		md:    node.NewMemMetadata(clock.Real{}, node.DefaultProps(), nil),
+		md:    node.NewMemMetadata(clock.Real{}, props, nil),
 		nodes: map[string]*simNode{},
 		up:    map[string]bool{}, cut: map[[2]string]bool{}, corrupt: map[string]bool{},
 		faults: map[string]int{},
@@ -257,6 +261,9 @@ func (s *sim) logf(format string, args ...any) {
 // the settling, the checks.
 func (s *sim) run() Result {
 	s.logf("start: %d nodes, sync %s, %d clients on %d keys, seed %d", s.cfg.Nodes, s.cfg.Sync, s.cfg.Clients, s.cfg.Keys, s.cfg.Seed)
+	if s.cfg.QuorumReads {
+		s.logf("reads: read_fanout quorum")
+	}
 	ctx, stopClients := context.WithCancel(context.Background())
 	var clients sync.WaitGroup
 	for c := range s.cfg.Clients {

@@ -1,0 +1,205 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairnkv/cairn/node/store"
+)
+
+// readCounter counts, per node, the engine reads of one key from the
+// moment it is made.
+func (c *testCluster) readCounter(loc Location) func() map[string]int {
+	var mu sync.Mutex
+	counts := map[string]int{}
+	key := loc.Bytes()
+	for id, n := range c.nodes {
+		remove := n.eng.InjectError(store.MethodGet, func(call store.Call) bool {
+			if bytes.Equal(call.Key, key) {
+				mu.Lock()
+				counts[id]++
+				mu.Unlock()
+			}
+			return false // count only
+		}, nil)
+		c.t.Cleanup(remove)
+	}
+	return func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(counts)
+	}
+}
+
+// setFanout sets the read_fanout of the default type's bucket b.
+func (c *testCluster) setFanout(bucket, fanout string) {
+	c.t.Helper()
+	if _, err := c.md.SetBucketProps(context.Background(), DefaultType, bucket, []byte(`{"read_fanout":"`+fanout+`"}`)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// Under read_fanout "all" a get reads every primary; under "quorum" it
+// reads r of them, the coordinator's own first, and the third not at all.
+func TestReadFanoutAsksOnlyTheQuorum(t *testing.T) {
+	for _, tc := range []struct {
+		fanout string
+		reads  int
+	}{{ReadFanoutAll, 3}, {ReadFanoutQuorum, 2}} {
+		t.Run(tc.fanout, func(t *testing.T) {
+			c := newTestCluster(t, 5)
+			c.setFanout("b", tc.fanout)
+			loc := Location{Type: DefaultType, Bucket: "b", Key: "k"}
+			prims := c.primaries(loc)
+			// Coordinate through the last primary: its own replica is
+			// asked first, so the quorum is it and the first primary.
+			coord := c.node(prims[2].Node)
+			if _, err := cput(t, coord, loc, "v1", putOpts(3, 0, 0)); err != nil {
+				t.Fatal(err)
+			}
+			c.idle()
+			reads := c.readCounter(loc)
+			got, err := cget(t, coord, loc, getOpts(2, 0))
+			if err != nil || !slices.Equal(values(got), []string{"v1"}) {
+				t.Fatalf("get: %v %v", values(got), err)
+			}
+			c.idle()
+			counts := reads()
+			total := 0
+			for _, n := range counts {
+				total += n
+			}
+			if total != tc.reads || counts[prims[2].Node] != 1 {
+				t.Fatalf("replica reads %v, want %d in all with one on the coordinator %s", counts, tc.reads, prims[2].Node)
+			}
+			if tc.fanout == ReadFanoutQuorum && counts[prims[1].Node] != 0 {
+				t.Fatalf("replica reads %v: the second primary %s was asked although the quorum answered", counts, prims[1].Node)
+			}
+		})
+	}
+}
+
+// A replica of the quorum that cannot be reached, before gossip says so,
+// is replaced by the next: the get still answers, with the write.
+func TestReadFanoutQuorumReplacesFailedReplica(t *testing.T) {
+	c := newTestCluster(t, 5)
+	c.setFanout("b", ReadFanoutQuorum)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "k"}
+	prims := c.primaries(loc)
+	coord := c.node(prims[0].Node)
+	if _, err := cput(t, coord, loc, "v1", putOpts(3, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	c.crashUnnoticed(prims[1].Node)
+	reads := c.readCounter(loc)
+	got, err := cget(t, coord, loc, getOpts(2, 0))
+	if err != nil || !slices.Equal(values(got), []string{"v1"}) {
+		t.Fatalf("get with %s unreachable: %v %v", prims[1].Node, values(got), err)
+	}
+	c.idle()
+	if n := reads()[prims[2].Node]; n != 1 {
+		t.Fatalf("the third primary %s was read %d times, want once in place of %s", prims[2].Node, n, prims[1].Node)
+	}
+}
+
+// With notfound_ok false, a replica of the quorum that missed a write
+// cannot count: the next replica is asked, the acknowledged write is
+// found, and read repair gives it to the replica that missed it.
+func TestReadFanoutQuorumNotFoundAsksNext(t *testing.T) {
+	c := newTestCluster(t, 5)
+	c.setFanout("b", ReadFanoutQuorum)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "k"}
+	prims := c.primaries(loc)
+	coord := c.node(prims[0].Node)
+	missed := prims[1]
+	c.stop(missed.Node)
+	if _, err := cput(t, coord, loc, "v1", putOpts(2, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	c.start(missed.Node)
+	if o := c.stored(missed, loc); o != nil {
+		t.Fatalf("%s holds %v before the read", vnodeName(missed), values(o))
+	}
+	opts := getOpts(2, 0)
+	notfoundOK := false
+	opts.NotFoundOK = &notfoundOK
+	got, err := cget(t, coord, loc, opts)
+	if err != nil || !slices.Equal(values(got), []string{"v1"}) {
+		t.Fatalf("get: %v %v", values(got), err)
+	}
+	c.idle()
+	if o := c.stored(missed, loc); !slices.Equal(values(o), []string{"v1"}) {
+		t.Fatalf("%s holds %v after the read, want it repaired to [v1]", vnodeName(missed), values(o))
+	}
+}
+
+// A replica of the quorum that goes silent (its messages lost, no error)
+// costs ReadSpeculateAfter, not ReplicaTimeout: the get then asks the
+// replicas it had not asked and answers from them.
+func TestReadFanoutQuorumSpeculates(t *testing.T) {
+	// The silent replica's call ends at ReplicaTimeout, on the real clock;
+	// a short one keeps the test's wait for the fan-out to end short.
+	c := newTestCluster(t, 5, func(cfg *Config) { cfg.ReplicaTimeout = 200 * time.Millisecond })
+	c.setFanout("b", ReadFanoutQuorum)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "k"}
+	prims := c.primaries(loc)
+	coord := c.node(prims[0].Node)
+	if _, err := cput(t, coord, loc, "v1", putOpts(3, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	c.tr.Block(prims[0].Node, prims[1].Node)
+	type result struct {
+		vals []string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		got, err := cget(t, coord, loc, getOpts(2, 0))
+		done <- result{values(got), err}
+	}()
+	var res result
+	for waiting := true; waiting; {
+		select {
+		case res = <-done:
+			waiting = false
+		default:
+			// The fake clock moves only when told: each step may fire
+			// the get's speculation timer once it is armed.
+			c.clock.Advance(coord.cfg.ReadSpeculateAfter)
+		}
+	}
+	if res.err != nil || !slices.Equal(res.vals, []string{"v1"}) {
+		t.Fatalf("get with %s silent: %v %v", prims[1].Node, res.vals, res.err)
+	}
+	if n := coord.Stats().SpeculativeReads; n != 1 {
+		t.Fatalf("speculative reads %d, want 1", n)
+	}
+	c.tr.Heal()
+	c.idle()
+}
+
+func TestPropsReadFanout(t *testing.T) {
+	p := DefaultProps()
+	if p.ReadFanout != ReadFanoutAll {
+		t.Fatalf("default read_fanout %q", p.ReadFanout)
+	}
+	q, err := p.Merge([]byte(`{"read_fanout":"quorum"}`))
+	if err != nil || q.ReadFanout != ReadFanoutQuorum || q.Validate() != nil {
+		t.Fatalf("merge quorum: %+v %v %v", q, err, q.Validate())
+	}
+	bad, err := p.Merge([]byte(`{"read_fanout":"some"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.Validate(); err == nil {
+		t.Fatal("read_fanout some: no error")
+	}
+}
