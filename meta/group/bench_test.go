@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +18,31 @@ import (
 	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/hashicorp/raft"
 )
+
+// countingLog counts a log store's appends: how many entries each bolt
+// transaction (one fsync) carries is what the write path's throughput
+// turns on.
+type countingLog struct {
+	raft.LogStore
+	calls, entries, nanos atomic.Int64
+}
+
+func (c *countingLog) StoreLog(l *raft.Log) error { return c.StoreLogs([]*raft.Log{l}) }
+
+func (c *countingLog) StoreLogs(ls []*raft.Log) error {
+	start := time.Now()
+	err := c.LogStore.StoreLogs(ls)
+	c.nanos.Add(int64(time.Since(start)))
+	c.calls.Add(1)
+	c.entries.Add(int64(len(ls)))
+	return err
+}
+
+func (c *countingLog) reset() {
+	c.calls.Store(0)
+	c.entries.Store(0)
+	c.nanos.Store(0)
+}
 
 // loopbackGroup starts a three-voter group on real TCP loopback sockets
 // with bbolt stores (fsync on every log append), in production timing.
@@ -51,6 +77,7 @@ func loopbackGroup(b *testing.B) []*Group {
 		if err != nil {
 			b.Fatal(err)
 		}
+		stores.Log = &countingLog{LogStore: stores.Log}
 		client := rpc.NewClient(rpc.DefaultConfig(), rpc.TCP{})
 		g, err := Open(cfg, stores, rpc.WithListener(rpc.TCP{}, raftLn), client)
 		if err != nil {
@@ -112,6 +139,10 @@ func benchStrongClients(b *testing.B, clients int, op func(g *Group, client, i i
 	var mu sync.Mutex
 	var next atomic.Int64
 	var failed atomic.Int64
+	for _, g := range gs {
+		g.stores.Log.(*countingLog).reset()
+	}
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for c := range clients {
@@ -141,9 +172,42 @@ func benchStrongClients(b *testing.B, clients int, op func(g *Group, client, i i
 	}
 	wg.Wait()
 	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	b.ReportMetric(float64(hist.ValueAtQuantile(50))/1e3, "p50-µs")
 	b.ReportMetric(float64(hist.ValueAtQuantile(99))/1e3, "p99-µs")
 	b.ReportMetric(float64(failed.Load()), "errors")
+	reportAppends(b, gs)
+}
+
+// cpuTime is the CPU time this process (the whole group) has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportAppends reports the entries per log append and the time per
+// append, on the leader and on the followers.
+func reportAppends(b *testing.B, gs []*Group) {
+	l := leaderOf(gs)
+	var fc, fe, fn int64
+	for i, g := range gs {
+		c := g.stores.Log.(*countingLog)
+		if i == l {
+			if n := c.calls.Load(); n > 0 {
+				b.ReportMetric(float64(c.entries.Load())/float64(n), "entries/append-leader")
+				b.ReportMetric(float64(c.nanos.Load())/float64(n)/1e3, "µs/append-leader")
+			}
+			continue
+		}
+		fc, fe, fn = fc+c.calls.Load(), fe+c.entries.Load(), fn+c.nanos.Load()
+	}
+	if fc > 0 {
+		b.ReportMetric(float64(fe)/float64(fc), "entries/append-follower")
+		b.ReportMetric(float64(fn)/float64(fc)/1e3, "µs/append-follower")
+	}
 }
 
 func BenchmarkStrongPut(b *testing.B) {
