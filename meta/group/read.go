@@ -41,18 +41,19 @@ func (g *Group) Barrier(ctx context.Context) error {
 
 // readIndexLocal is the leader's half of Barrier.
 func (g *Group) readIndexLocal(ctx context.Context) *meta.Result {
+	var term uint64
 	for {
 		if g.raft.State() != raft.Leader {
 			return meta.Fail(meta.ErrNotLeader)
 		}
 		// Until the leader has committed an entry of its own term, its
 		// commit index may miss entries an earlier leader committed.
-		if g.readyTerm.Load() == g.term() {
+		if term = g.term(); g.readyTerm.Load() == term {
 			break
 		}
 		wake := g.leaderChanged()
 		if g.readyTerm.Load() == g.term() {
-			break
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -63,6 +64,15 @@ func (g *Group) readIndexLocal(ctx context.Context) *meta.Result {
 	index := g.fsm.AppliedIndex()
 	if err := waitFuture(ctx, g.raft.VerifyLeader()); err != nil {
 		return meta.Fail(raftError(err))
+	}
+	// VerifyLeader confirms leadership in whatever term the node holds
+	// when Raft's loop takes the request. Had the node lost and regained
+	// leadership since it noted the index, another leader may have
+	// committed entries in between, and served reads of them, that the
+	// index misses and that this node, new in its term and not yet ready
+	// for reads, may not have applied: the read would go back in time.
+	if g.term() != term {
+		return meta.Fail(fmt.Errorf("%w: leadership changed during the read", meta.ErrNotLeader))
 	}
 	return &meta.Result{Index: index}
 }
