@@ -25,7 +25,7 @@ import (
 // message-level in-memory transport, a fake clock, a shared metadata
 // fake, and per-node liveness views that the test sets, as gossip would.
 type testCluster struct {
-	t     *testing.T
+	t     testing.TB
 	tr    *rpc.MemTransport
 	clock *clock.Fake
 	md    *MemMetadata
@@ -42,7 +42,7 @@ type clusterNode struct {
 
 const testRingSize = 32
 
-func newTestCluster(t *testing.T, size int, mutate ...func(*Config)) *testCluster {
+func newTestCluster(t testing.TB, size int, mutate ...func(*Config)) *testCluster {
 	t.Helper()
 	fc := clock.NewFake(testEpoch)
 	c := &testCluster{

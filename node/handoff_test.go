@@ -230,7 +230,7 @@ func localStatus(n *Node, id handoff.ID) (handoff.Status, bool) {
 // does; complete commits a finished move, as the handoff runner's
 // callback does through Raft.
 type fakePlane struct {
-	t     *testing.T
+	t     testing.TB
 	cfg   ring.Config
 	addrs map[string]string
 
