@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairnkv/cairn/node/object"
 	"github.com/cairnkv/cairn/node/store"
+	"github.com/cairnkv/cairn/ring"
 )
 
 // readCounter counts, per node, the engine reads of one key from the
@@ -46,6 +47,28 @@ func (c *testCluster) setFanout(bucket, fanout string) {
 	}
 }
 
+// fanoutSetup starts a 5-node cluster whose bucket b has read_fanout
+// fanout, and returns it with the key k of b and its primaries.
+func fanoutSetup(t *testing.T, fanout string, mutate ...func(*Config)) (*testCluster, Location, []ring.VNode) {
+	t.Helper()
+	c := newTestCluster(t, 5, mutate...)
+	c.setFanout("b", fanout)
+	loc := Location{Type: DefaultType, Bucket: "b", Key: "k"}
+	return c, loc, c.primaries(loc)
+}
+
+// putEverywhere writes v to loc through coord with w=3, so that every
+// primary holds it, and waits until the cluster is idle.
+func (c *testCluster) putEverywhere(coord *clusterNode, loc Location, v string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := coord.Put(ctx, loc, object.Content{Value: []byte(v), ContentType: "text/plain"}, putOpts(3, 0, 0)); err != nil {
+		c.t.Fatal(err)
+	}
+	c.idle()
+}
+
 // Under read_fanout "all" a get reads every primary; under "quorum" it
 // reads r of them, the coordinator's own first, and the third not at all.
 func TestReadFanoutAsksOnlyTheQuorum(t *testing.T) {
@@ -54,17 +77,11 @@ func TestReadFanoutAsksOnlyTheQuorum(t *testing.T) {
 		reads  int
 	}{{ReadFanoutAll, 3}, {ReadFanoutQuorum, 2}} {
 		t.Run(tc.fanout, func(t *testing.T) {
-			c := newTestCluster(t, 5)
-			c.setFanout("b", tc.fanout)
-			loc := Location{Type: DefaultType, Bucket: "b", Key: "k"}
-			prims := c.primaries(loc)
+			c, loc, prims := fanoutSetup(t, tc.fanout)
 			// Coordinate through the last primary: its own replica is
 			// asked first, so the quorum is it and the first primary.
 			coord := c.node(prims[2].Node)
-			if _, err := cput(t, coord, loc, "v1", putOpts(3, 0, 0)); err != nil {
-				t.Fatal(err)
-			}
-			c.idle()
+			c.putEverywhere(coord, loc, "v1")
 			reads := c.readCounter(loc)
 			got, err := cget(t, coord, loc, getOpts(2, 0))
 			if err != nil || !slices.Equal(values(got), []string{"v1"}) {
@@ -89,15 +106,9 @@ func TestReadFanoutAsksOnlyTheQuorum(t *testing.T) {
 // A replica of the quorum that cannot be reached, before gossip says so,
 // is replaced by the next: the get still answers, with the write.
 func TestReadFanoutQuorumReplacesFailedReplica(t *testing.T) {
-	c := newTestCluster(t, 5)
-	c.setFanout("b", ReadFanoutQuorum)
-	loc := Location{Type: DefaultType, Bucket: "b", Key: "k"}
-	prims := c.primaries(loc)
+	c, loc, prims := fanoutSetup(t, ReadFanoutQuorum)
 	coord := c.node(prims[0].Node)
-	if _, err := cput(t, coord, loc, "v1", putOpts(3, 0, 0)); err != nil {
-		t.Fatal(err)
-	}
-	c.idle()
+	c.putEverywhere(coord, loc, "v1")
 	c.crashUnnoticed(prims[1].Node)
 	reads := c.readCounter(loc)
 	got, err := cget(t, coord, loc, getOpts(2, 0))
@@ -114,10 +125,7 @@ func TestReadFanoutQuorumReplacesFailedReplica(t *testing.T) {
 // cannot count: the next replica is asked, the acknowledged write is
 // found, and read repair gives it to the replica that missed it.
 func TestReadFanoutQuorumNotFoundAsksNext(t *testing.T) {
-	c := newTestCluster(t, 5)
-	c.setFanout("b", ReadFanoutQuorum)
-	loc := Location{Type: DefaultType, Bucket: "b", Key: "k"}
-	prims := c.primaries(loc)
+	c, loc, prims := fanoutSetup(t, ReadFanoutQuorum)
 	coord := c.node(prims[0].Node)
 	missed := prims[1]
 	c.stop(missed.Node)
@@ -148,15 +156,9 @@ func TestReadFanoutQuorumNotFoundAsksNext(t *testing.T) {
 func TestReadFanoutQuorumSpeculates(t *testing.T) {
 	// The silent replica's call ends at ReplicaTimeout, on the real clock;
 	// a short one keeps the test's wait for the fan-out to end short.
-	c := newTestCluster(t, 5, func(cfg *Config) { cfg.ReplicaTimeout = 200 * time.Millisecond })
-	c.setFanout("b", ReadFanoutQuorum)
-	loc := Location{Type: DefaultType, Bucket: "b", Key: "k"}
-	prims := c.primaries(loc)
+	c, loc, prims := fanoutSetup(t, ReadFanoutQuorum, func(cfg *Config) { cfg.ReplicaTimeout = 200 * time.Millisecond })
 	coord := c.node(prims[0].Node)
-	if _, err := cput(t, coord, loc, "v1", putOpts(3, 0, 0)); err != nil {
-		t.Fatal(err)
-	}
-	c.idle()
+	c.putEverywhere(coord, loc, "v1")
 	c.tr.Block(prims[0].Node, prims[1].Node)
 	type result struct {
 		vals []string
