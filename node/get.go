@@ -188,9 +188,8 @@ type fanout struct {
 	pl      []ring.PrefEntry
 	replies chan getReply
 
-	bctx             context.Context // the repair's: RequestTimeout
-	bcancel, rcancel context.CancelFunc
-	rctx             context.Context // the replicas': ReplicaTimeout
+	rctx    context.Context // the replicas': ReplicaTimeout
+	rcancel context.CancelFunc
 
 	asked int // vnodes of pl asked so far, in order; the request's goroutine only
 
@@ -215,8 +214,7 @@ func (n *Node) newFanout(key []byte, nval int, pl []ring.PrefEntry, quorumOnly b
 	n.bg.Add(1) // as spawn: done when read repair is
 	fo := &fanout{n: n, key: key, nval: nval, pl: pl, replies: make(chan getReply, len(pl)),
 		all: make([]getReply, 0, len(pl))}
-	fo.bctx, fo.bcancel = context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
-	fo.rctx, fo.rcancel = context.WithTimeout(fo.bctx, n.cfg.ReplicaTimeout)
+	fo.rctx, fo.rcancel = context.WithTimeout(n.ctx, n.cfg.ReplicaTimeout)
 	return fo
 }
 
@@ -287,9 +285,8 @@ func (fo *fanout) finish() {
 
 func (fo *fanout) repair() {
 	defer fo.n.bg.Done()
-	defer fo.bcancel()
 	fo.rcancel()
-	fo.n.readRepair(fo.bctx, fo.key, fo.nval, fo.all)
+	fo.n.readRepair(fo.key, fo.nval, fo.all)
 }
 
 // found turns a merged read into Get's result: no value or only
@@ -309,7 +306,7 @@ func found(merged *object.Object) (*object.Object, error) {
 // failed for another reason (unreachable, timed out) are left to hinted
 // handoff and anti-entropy. When all nval primaries hold the same
 // tombstone, the key is scheduled for reaping.
-func (n *Node) readRepair(ctx context.Context, key []byte, nval int, all []getReply) {
+func (n *Node) readRepair(key []byte, nval int, all []getReply) {
 	var merged *object.Object
 	agree := len(all) == nval
 	for _, r := range all {
@@ -328,11 +325,19 @@ func (n *Node) readRepair(ctx context.Context, key []byte, nval int, all []getRe
 	if n.cfg.DisableReadRepair {
 		return
 	}
+	// The repair's own deadline, made only when there is something to
+	// repair: most reads find the replicas agreeing.
+	var ctx context.Context
 	for _, r := range all {
 		stale := r.err == nil && (r.obj == nil || !r.obj.Descends(merged))
 		corrupt := errors.Is(r.err, object.ErrCorrupt) || errors.Is(r.err, object.ErrVersion)
 		if !stale && !corrupt {
 			continue
+		}
+		if ctx == nil {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
+			defer cancel()
 		}
 		if _, err := n.replicas.PutReplica(ctx, r.vn, key, merged, false); err != nil {
 			n.log.Warn("read repair failed", "vnode", vnodeName(r.vn), "err", err)
