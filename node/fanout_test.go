@@ -246,36 +246,3 @@ func BenchmarkGetFanout(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkPutReplicas is one blind put of a 100-byte value on a 5-node
-// cluster in one process (in-memory engines and transport), w=2 dw=0 of
-// n_val 3, coordinated by the key's first primary: the node's own work of
-// a write and its two replica writes.
-func BenchmarkPutReplicas(b *testing.B) {
-	c := newTestCluster(b, 5)
-	// allow_mult false, as the benchmark tools set it up: blind writes to
-	// a bucket keeping siblings would measure their growth.
-	if _, err := c.md.SetBucketProps(context.Background(), DefaultType, "b", []byte(`{"allow_mult":false}`)); err != nil {
-		b.Fatal(err)
-	}
-	const keys = 256
-	locs := make([]Location, keys)
-	coords := make([]*clusterNode, keys)
-	for i := range locs {
-		locs[i] = Location{Type: DefaultType, Bucket: "b", Key: "k" + strconv.Itoa(i)}
-		coords[i] = c.node(c.primaries(locs[i])[0].Node)
-	}
-	ctx := context.Background()
-	value := object.Content{Value: bytes.Repeat([]byte("v"), 100), ContentType: "text/plain"}
-	opts := putOpts(2, 0, 0)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := coords[i%keys].Put(ctx, locs[i%keys], value, opts); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	b.StopTimer()
-	c.idle()
-}

@@ -339,7 +339,7 @@ func (n *Node) readRepair(key []byte, nval int, all []getReply) {
 			ctx, cancel = context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
 			defer cancel()
 		}
-		if _, err := n.replicas.PutReplica(ctx, r.vn, key, merged, ReplicaWrite{}); err != nil {
+		if _, err := n.replicas.PutReplica(ctx, r.vn, key, merged, false); err != nil {
 			n.log.Warn("read repair failed", "vnode", vnodeName(r.vn), "err", err)
 			continue
 		}

@@ -96,9 +96,9 @@ func (p peers) GetReplica(ctx context.Context, vn ring.VNode, key []byte) (*obje
 }
 
 // PutReplica implements Replicas.
-func (p peers) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, w ReplicaWrite) (*object.Object, error) {
+func (p peers) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error) {
 	if vn.Node == p.n.cfg.NodeID {
-		return p.n.local.PutReplica(ctx, vn, key, obj, w)
+		return p.n.local.PutReplica(ctx, vn, key, obj, durable)
 	}
 	raw, err := object.Encode(obj)
 	if err != nil {
@@ -106,8 +106,8 @@ func (p peers) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *o
 	}
 	what := "put to " + vnodeName(vn)
 	resp, err := call[putReplicaResp](ctx, p, vn.Node, methodPutReplica, what,
-		&putReplicaReq{Partition: vn.Partition, Key: key, Object: raw, Durable: w.Durable, NoMerged: !w.Merged})
-	if err != nil || !w.Merged {
+		&putReplicaReq{Partition: vn.Partition, Key: key, Object: raw, Durable: durable})
+	if err != nil {
 		return nil, err
 	}
 	return decodeReply(resp.Object, what)

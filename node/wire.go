@@ -59,12 +59,10 @@ type putReplicaReq struct {
 	Key       []byte `msgpack:"k"`
 	Object    []byte `msgpack:"o"`
 	Durable   bool   `msgpack:"d,omitempty"`
-	// NoMerged: the sender does not want the merged object back.
-	NoMerged bool `msgpack:"n,omitempty"`
 }
 
 type putReplicaResp struct {
-	Object []byte `msgpack:"o,omitempty"` // absent when the request said NoMerged
+	Object []byte `msgpack:"o"`
 }
 
 type reapReq struct {
