@@ -120,6 +120,7 @@ sim:
 		echo "sim: $$strong strong seeds running in the background (pid $$!); follow with: tail -f $$slog"; \
 	else \
 		SIM_SEEDS=$(SIM_SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestSeeds$$' -v ./node/sim/ && \
+		SIM_QUORUM_SEEDS=$(SIM_SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestQuorumReadSeeds$$' -v ./node/sim/ && \
 		SIM_STRONG_SEEDS=$(SIM_STRONG_SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestStrongSeeds$$' -v ./node/sim/; \
 	fi
 

@@ -178,9 +178,11 @@ func vnodeNames(vns []ring.VNode) []string {
 // fanout asks the replicas of one get. Each vnode is asked on a goroutine
 // of its own, and its reply goes straight to the request through replies
 // (which has room for every vnode of the list), with no collector
-// between. The fan-out outlives the request: once the request has
-// finished and every replica asked has answered, read repair runs over
-// the replies. The replicas share one ReplicaTimeout context.
+// between. Read repair runs over the replies once every replica asked
+// has answered: under all by the last reply, in the background, so the
+// fan-out outlives the request; under quorum before the get answers
+// when they are all in by then (see finish). The replicas share one
+// ReplicaTimeout context.
 type fanout struct {
 	n       *Node
 	key     []byte
@@ -191,7 +193,8 @@ type fanout struct {
 	rctx    context.Context // the replicas': ReplicaTimeout
 	rcancel context.CancelFunc
 
-	asked int // vnodes of pl asked so far, in order; the request's goroutine only
+	quorumOnly bool // read_fanout quorum: asks grow on demand
+	asked      int  // vnodes of pl asked so far, in order; the request's goroutine only
 
 	mu       sync.Mutex
 	all      []getReply // replies so far
@@ -213,7 +216,7 @@ func (n *Node) newFanout(key []byte, nval int, pl []ring.PrefEntry, quorumOnly b
 	}
 	n.bg.Add(1) // as spawn: done when read repair is
 	fo := &fanout{n: n, key: key, nval: nval, pl: pl, replies: make(chan getReply, len(pl)),
-		all: make([]getReply, 0, len(pl))}
+		quorumOnly: quorumOnly, all: make([]getReply, 0, len(pl))}
 	fo.rctx, fo.rcancel = context.WithTimeout(n.ctx, n.cfg.ReplicaTimeout)
 	return fo
 }
@@ -261,32 +264,44 @@ func (fo *fanout) ask(k int) {
 			fo.replies <- r
 			fo.mu.Lock()
 			fo.all = append(fo.all, r)
-			last := fo.finished && len(fo.all) == fo.sent
+			// Under all, every vnode was asked at the start, so the last
+			// reply runs read repair whether or not the request has
+			// returned; under quorum the request may still ask more.
+			last := len(fo.all) == fo.sent && (fo.finished || !fo.quorumOnly)
 			fo.mu.Unlock()
 			if last {
-				fo.repair()
+				fo.repair(fo.n.cfg.RequestTimeout)
 			}
 		}()
 	}
 	fo.asked += k
 }
 
-// finish says the request has returned: no vnode is asked after it. Read
-// repair runs once every vnode asked has answered, here if they all have.
+// finish says the request has returned: no vnode is asked after it.
+// Under quorum, when every vnode asked has answered, read repair runs
+// here, before the get answers (Cassandra's blocking read repair): a
+// replica the get found stale is brought up to date first, bounded by
+// ReplicaTimeout, so that a later quorum read cannot see less than this
+// one did, and the repair's writes come before whatever the caller does
+// next (the simulation replays a seed byte for byte). A quorum read
+// whose replicas agree, the common case, repairs nothing. Otherwise the
+// last reply runs read repair, in the background.
 func (fo *fanout) finish() {
 	fo.mu.Lock()
 	fo.finished = true
-	last := len(fo.all) == fo.sent
+	last := fo.quorumOnly && len(fo.all) == fo.sent
 	fo.mu.Unlock()
 	if last {
-		go fo.repair()
+		fo.repair(fo.n.cfg.ReplicaTimeout)
 	}
 }
 
-func (fo *fanout) repair() {
+// repair runs read repair over the replies, each repair write bounded by
+// timeout.
+func (fo *fanout) repair(timeout time.Duration) {
 	defer fo.n.bg.Done()
 	fo.rcancel()
-	fo.n.readRepair(fo.key, fo.nval, fo.all)
+	fo.n.readRepair(fo.key, fo.nval, fo.all, timeout)
 }
 
 // found turns a merged read into Get's result: no value or only
@@ -306,7 +321,7 @@ func found(merged *object.Object) (*object.Object, error) {
 // failed for another reason (unreachable, timed out) are left to hinted
 // handoff and anti-entropy. When all nval primaries hold the same
 // tombstone, the key is scheduled for reaping.
-func (n *Node) readRepair(key []byte, nval int, all []getReply) {
+func (n *Node) readRepair(key []byte, nval int, all []getReply, timeout time.Duration) {
 	var merged *object.Object
 	agree := len(all) == nval
 	for _, r := range all {
@@ -336,7 +351,7 @@ func (n *Node) readRepair(key []byte, nval int, all []getReply) {
 		}
 		if ctx == nil {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(n.ctx, n.cfg.RequestTimeout)
+			ctx, cancel = context.WithTimeout(n.ctx, timeout)
 			defer cancel()
 		}
 		if _, err := n.replicas.PutReplica(ctx, r.vn, key, merged, false); err != nil {

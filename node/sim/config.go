@@ -48,6 +48,10 @@ type Config struct {
 	// QuorumReads gives the clients' buckets read_fanout "quorum": a get
 	// asks r replicas, and others only when one fails, cannot count or is
 	// slow to answer; read repair covers only the replicas asked.
+	// TestQuorumReadSeeds runs seeds with it. Such runs do not yet replay
+	// byte for byte: in about one run in ten of some seeds (17 is one)
+	// handoff batches queue in a different order at one instant, so a
+	// failing quorum-read seed is a lead, not a recording.
 	QuorumReads bool
 	// MaxOutage heals every link once some link has been cut this long
 	// without a break (zero: never), so that stacked partitions cannot
@@ -83,7 +87,6 @@ func DefaultConfig(seed int64) Config {
 		ClockJumps:  true,
 		RingChanges: true,
 		BlindPuts:   true,
-		QuorumReads: (u/15)%2 == 1,
 		MaxOutage:   2 * time.Second,
 		Trace:       60,
 	}
@@ -94,7 +97,6 @@ func DefaultConfig(seed int64) Config {
 func beforeBoundedOutages(seed int64) Config {
 	c := DefaultConfig(seed)
 	c.MaxOutage = 0
-	c.QuorumReads = false // it came later still
 	return c
 }
 

@@ -77,6 +77,24 @@ func TestSeeds(t *testing.T) {
 		n, first, took.Round(time.Millisecond), float64(n)/took.Minutes(), attempted, acked, deleted, events, totals)
 }
 
+// TestQuorumReadSeeds runs seeds with read_fanout "quorum" (Config.QuorumReads)
+// under the same faults and checks: SIM_QUORUM_SEEDS and SIM_QUORUM_FIRST
+// choose them (40 from 1 by default, 5 with -short).
+func TestQuorumReadSeeds(t *testing.T) {
+	first, n := seedRange(t, "SIM_QUORUM_", 40, 5)
+	for seed := first; seed < first+int64(n); seed++ {
+		cfg := DefaultConfig(seed)
+		cfg.QuorumReads = true
+		res := Run(t, cfg)
+		if len(res.Violations) > 0 {
+			t.Fatal(res.Report())
+		}
+		if res.Acked == 0 {
+			t.Fatalf("seed %d: no write was acknowledged in %d attempts: the run tested nothing\n%s", seed, res.Attempted, res.Report())
+		}
+	}
+}
+
 // TestSameSeedSameLog runs one seed twice: the event logs must be the same
 // byte for byte, or a failing seed could not be replayed.
 func TestSameSeedSameLog(t *testing.T) {
