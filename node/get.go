@@ -85,9 +85,9 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 	}
 	ctx, cancel := n.requestContext(ctx)
 	defer cancel()
-	fo := n.newFanout(key, q.n, pl, q.quorumOnly)
+	fo := n.newFanout(key, q, pl)
 	defer fo.finish()
-	fo.ask(fo.firstAsk(q))
+	fo.ask(fo.firstAsk())
 	var speculate <-chan time.Time
 	if fo.unasked() > 0 {
 		t := n.cfg.Clock.NewTimer(n.cfg.ReadSpeculateAfter)
@@ -116,7 +116,7 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 			if rep.err == nil {
 				answered = append(answered, rep.vn)
 			}
-			counted := false
+			okBefore := ok
 			switch {
 			case rep.err != nil:
 				errs = append(errs, rep.err.Error())
@@ -124,7 +124,6 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 				notfounds++
 				if q.notfoundOK {
 					ok++
-					counted = true
 					if rep.primary {
 						okPrimary++
 					}
@@ -132,12 +131,11 @@ func (n *Node) get(ctx context.Context, loc Location, q getQuorum) (*object.Obje
 			default:
 				merged = object.Sync(merged, rep.obj)
 				ok++
-				counted = true
 				if rep.primary {
 					okPrimary++
 				}
 			}
-			if !counted {
+			if ok == okBefore {
 				// A replica that cannot count: ask the next one in its place.
 				fo.ask(1)
 			}
@@ -186,15 +184,14 @@ func vnodeNames(vns []ring.VNode) []string {
 type fanout struct {
 	n       *Node
 	key     []byte
-	nval    int
+	q       getQuorum
 	pl      []ring.PrefEntry
 	replies chan getReply
 
 	rctx    context.Context // the replicas': ReplicaTimeout
 	rcancel context.CancelFunc
 
-	quorumOnly bool // read_fanout quorum: asks grow on demand
-	asked      int  // vnodes of pl asked so far, in order; the request's goroutine only
+	asked int // vnodes of pl asked so far, in order; the request's goroutine only
 
 	mu       sync.Mutex
 	all      []getReply // replies so far
@@ -202,11 +199,11 @@ type fanout struct {
 	finished bool       // the request has returned
 }
 
-// newFanout prepares the asks of a get over pl. With quorumOnly, pl is
-// reordered so that the vnode on this node, if any, comes first: it
-// answers without a network round trip.
-func (n *Node) newFanout(key []byte, nval int, pl []ring.PrefEntry, quorumOnly bool) *fanout {
-	if quorumOnly {
+// newFanout prepares the asks of a get over pl. Under read_fanout
+// quorum, pl is reordered so that the vnode on this node, if any, comes
+// first: it answers without a network round trip.
+func (n *Node) newFanout(key []byte, q getQuorum, pl []ring.PrefEntry) *fanout {
+	if q.quorumOnly {
 		if i := slices.IndexFunc(pl, func(e ring.PrefEntry) bool { return e.Node == n.cfg.NodeID }); i > 0 {
 			pl = slices.Clone(pl)
 			local := pl[i]
@@ -215,8 +212,8 @@ func (n *Node) newFanout(key []byte, nval int, pl []ring.PrefEntry, quorumOnly b
 		}
 	}
 	n.bg.Add(1) // as spawn: done when read repair is
-	fo := &fanout{n: n, key: key, nval: nval, pl: pl, replies: make(chan getReply, len(pl)),
-		quorumOnly: quorumOnly, all: make([]getReply, 0, len(pl))}
+	fo := &fanout{n: n, key: key, q: q, pl: pl, replies: make(chan getReply, len(pl)),
+		all: make([]getReply, 0, len(pl))}
 	fo.rctx, fo.rcancel = context.WithTimeout(n.ctx, n.cfg.ReplicaTimeout)
 	return fo
 }
@@ -224,7 +221,8 @@ func (n *Node) newFanout(key []byte, nval int, pl []ring.PrefEntry, quorumOnly b
 // firstAsk is how many vnodes a get asks at once: all of them (Riak's
 // way), or under read_fanout "quorum" the fewest from the front of the
 // list that hold r vnodes with pr primaries among them.
-func (fo *fanout) firstAsk(q getQuorum) int {
+func (fo *fanout) firstAsk() int {
+	q := fo.q
 	if !q.quorumOnly {
 		return len(fo.pl)
 	}
@@ -267,7 +265,7 @@ func (fo *fanout) ask(k int) {
 			// Under all, every vnode was asked at the start, so the last
 			// reply runs read repair whether or not the request has
 			// returned; under quorum the request may still ask more.
-			last := len(fo.all) == fo.sent && (fo.finished || !fo.quorumOnly)
+			last := len(fo.all) == fo.sent && (fo.finished || !fo.q.quorumOnly)
 			fo.mu.Unlock()
 			if last {
 				fo.repair(fo.n.cfg.RequestTimeout)
@@ -289,7 +287,7 @@ func (fo *fanout) ask(k int) {
 func (fo *fanout) finish() {
 	fo.mu.Lock()
 	fo.finished = true
-	last := fo.quorumOnly && len(fo.all) == fo.sent
+	last := fo.q.quorumOnly && len(fo.all) == fo.sent
 	fo.mu.Unlock()
 	if last {
 		fo.repair(fo.n.cfg.ReplicaTimeout)
@@ -301,7 +299,7 @@ func (fo *fanout) finish() {
 func (fo *fanout) repair(timeout time.Duration) {
 	defer fo.n.bg.Done()
 	fo.rcancel()
-	fo.n.readRepair(fo.key, fo.nval, fo.all, timeout)
+	fo.n.readRepair(fo.key, fo.q.n, fo.all, timeout)
 }
 
 // found turns a merged read into Get's result: no value or only
