@@ -199,6 +199,10 @@ type fanout struct {
 	finished bool       // the request has returned
 }
 
+// idleAsks is how many goroutines for replica reads a node keeps parked
+// between gets.
+const idleAsks = 64
+
 // newFanout prepares the asks of a get over pl. Under read_fanout
 // quorum, pl is reordered so that the vnode on this node, if any, comes
 // first: it answers without a network round trip.
@@ -256,7 +260,7 @@ func (fo *fanout) ask(k int) {
 	fo.sent += k
 	fo.mu.Unlock()
 	for _, e := range fo.pl[fo.asked : fo.asked+k] {
-		go func() {
+		fo.n.asks.Go(func() {
 			obj, err := fo.n.replicas.GetReplica(fo.rctx, e.VNode, fo.key)
 			r := getReply{vn: e.VNode, primary: e.Role == ring.Primary, obj: obj, err: err}
 			fo.replies <- r
@@ -270,7 +274,7 @@ func (fo *fanout) ask(k int) {
 			if last {
 				fo.repair(fo.n.cfg.RequestTimeout)
 			}
-		}()
+		})
 	}
 	fo.asked += k
 }

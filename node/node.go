@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cairnkv/cairn/internal/gopool"
 	"github.com/cairnkv/cairn/node/rpc"
 	"github.com/cairnkv/cairn/node/store"
 	"github.com/cairnkv/cairn/ring"
@@ -53,7 +54,10 @@ type Node struct {
 	// replica work they spawn; reapers the tombstone reaps waiting for
 	// their grace period. A request joins bg under mu after checking
 	// closed, so once Close has set closed nothing new joins.
-	bg     *activity
+	bg *activity
+	// asks runs a get's replica reads, on goroutines whose stacks earlier
+	// reads have grown to Badger's depth; closed once bg is idle.
+	asks   *gopool.Pool
 	mu     sync.RWMutex
 	closed bool
 }
@@ -103,7 +107,8 @@ func newNode(cfg Config, eng store.Engine, md Metadata, tr rpc.Transport, live L
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), eng: eng, tr: tr, live: live,
-		topoChanged: make(chan struct{}), reaping: map[string]bool{}, bg: newActivity(), reapers: newActivity(), ready: make(chan struct{})}
+		topoChanged: make(chan struct{}), reaping: map[string]bool{}, bg: newActivity(), reapers: newActivity(), ready: make(chan struct{}),
+		asks: gopool.New(idleAsks)}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.metrics = newMetrics(cfg)
 	epochs, err := openEpochs(eng)
@@ -159,6 +164,7 @@ func (n *Node) Close() error {
 		return nil
 	}
 	n.bg.Wait()
+	n.asks.Close()
 	n.cancel()
 	n.reapers.Wait()
 	if n.cfg.Registry != nil {

@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/cairnkv/cairn/internal/gopool"
 )
 
 // Handler serves one request. It runs on its own goroutine, concurrently
@@ -19,6 +21,11 @@ import (
 // does not serve.
 type Handler func(ctx context.Context, method string, body []byte) ([]byte, error)
 
+// idleHandlers is how many handler goroutines a server keeps parked
+// between requests: enough for the requests a busy node serves at once,
+// at a few KiB of stack each.
+const idleHandlers = 64
+
 // Server accepts connections and runs a Handler for each request on them.
 type Server struct {
 	cfg Config
@@ -27,6 +34,10 @@ type Server struct {
 	ctx    context.Context // parent of every handler's context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // Serve loops, connection loops, handlers
+	// handlers runs each request's handler: on a goroutine whose stack a
+	// handler before it has already grown (a replica read or write goes
+	// as deep as Badger), not on a new one that must grow it again.
+	handlers *gopool.Pool
 
 	mu        sync.Mutex
 	closed    bool
@@ -44,6 +55,7 @@ func NewServer(cfg Config, h Handler) *Server {
 		h:         h,
 		ctx:       ctx,
 		cancel:    cancel,
+		handlers:  gopool.New(idleHandlers),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*serverConn]struct{}),
 	}
@@ -121,6 +133,7 @@ func (s *Server) Close() error {
 		sc.close(ErrClosed)
 	}
 	s.wg.Wait()
+	s.handlers.Close()
 	return nil
 }
 

@@ -98,7 +98,7 @@ func (sc *serverConn) readFrames() error {
 	}
 }
 
-// start runs the handler for request f on a new goroutine.
+// start runs the handler for request f on a goroutine of the server's pool.
 func (sc *serverConn) start(f *frame) error {
 	var ctx context.Context
 	var cancel context.CancelFunc
@@ -118,7 +118,7 @@ func (sc *serverConn) start(f *frame) error {
 	// The read loop is itself counted in wg, so this Add cannot race with
 	// Close's Wait reaching zero.
 	sc.s.wg.Add(1)
-	go sc.handle(ctx, cancel, f)
+	sc.s.handlers.Go(func() { sc.handle(ctx, cancel, f) })
 	return nil
 }
 
