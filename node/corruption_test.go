@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"log/slog"
 	"strings"
 	"testing"
@@ -78,4 +80,35 @@ func TestCorruptionOnBadger(t *testing.T) {
 		t.Fatalf("get with every read corrupted served %v, %v", o, err)
 	}
 	n.WaitIdle()
+}
+
+// TestUnparseableReplicaIsRepaired stores, on one replica, bytes whose
+// checksum is right but which do not parse (as a bug writing them would
+// leave). A replica checks only the checksum before sending its bytes to
+// a coordinator, so the coordinator must tell them corrupt and repair them.
+func TestUnparseableReplicaIsRepaired(t *testing.T) {
+	c := newTestCluster(t, 3)
+	l := Location{Type: DefaultType, Bucket: "b", Key: "k"}
+	pl := c.primaries(l)
+	coord, victim := c.node(pl[0].Node), pl[1]
+	if _, err := cput(t, coord, l, "precious", DefaultPutOptions()); err != nil {
+		t.Fatal(err)
+	}
+	c.idle()
+	body := []byte{1, 0x91, 0xc0} // version 1, then [nil]: not an entry
+	bad := binary.BigEndian.AppendUint32(body, crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))
+	if err := object.Verify(bad); err != nil {
+		t.Fatalf("the bytes should pass the checksum: %v", err)
+	}
+	if err := c.node(victim.Node).eng.Put(store.Partition(victim.Partition), l.Bytes(), bad); err != nil {
+		t.Fatal(err)
+	}
+	o, err := coord.Get(context.Background(), l, GetOptions{R: QuorumAll, PR: QuorumDefault})
+	if !errors.Is(err, ErrQuorumNotMet) || o != nil {
+		t.Fatalf("r=all with an unparseable replica: %v, %v", o, err)
+	}
+	c.idle()
+	if o := c.stored(victim, l); o == nil || !equal(values(o), []string{"precious"}) {
+		t.Fatalf("the unparseable replica was not repaired: %v", o)
+	}
 }

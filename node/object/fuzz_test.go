@@ -35,6 +35,13 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, in := range [][]byte{b, sealObject(b)} {
 			o, err := Decode(in)
+			// Verify is Decode's first half: what it refuses, Decode
+			// refuses with the same error; what Decode takes, it takes.
+			if verr := Verify(in); verr != nil && (err == nil || err.Error() != verr.Error()) {
+				t.Fatalf("Verify: %v, Decode: %v", verr, err)
+			} else if verr == nil && err != nil && !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Verify passed, Decode: %v", err)
+			}
 			if err != nil {
 				if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) {
 					t.Fatalf("error %v wraps neither sentinel", err)
