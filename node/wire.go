@@ -158,7 +158,13 @@ type coordPutResp struct {
 // the bytes' structure first: msgpack's decoder trusts length prefixes,
 // and a peer's bytes are not to be trusted that far.
 func encodeMsg(v any) ([]byte, error) {
-	b, err := msgpack.Marshal(v)
+	var b []byte
+	var err error
+	if m, ok := v.(wireMsg); ok {
+		b, err = encodeWire(m, m.wireSize())
+	} else {
+		b, err = msgpack.Marshal(v)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("node: encode %T: %w", v, err)
 	}
@@ -169,7 +175,13 @@ func decodeMsg(b []byte, v any) error {
 	if err := msgpackcheck.Check(b); err != nil {
 		return fmt.Errorf("%w: %T: %w", ErrBadRequest, v, err)
 	}
-	if err := msgpack.Unmarshal(b, v); err != nil {
+	var err error
+	if m, ok := v.(wireMsg); ok {
+		err = decodeWire(b, m)
+	} else {
+		err = msgpack.Unmarshal(b, v)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %T: %w", ErrBadRequest, v, err)
 	}
 	return nil
