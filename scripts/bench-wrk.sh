@@ -13,6 +13,9 @@
 # then stops the cluster.
 #
 #   RECORDS=10000 CLIENTS=16 VALUE_SIZE=100 DURATION=20s
+#   STRONG=1    the strongly consistent keyspace (scripts/bench.sh): linearizable GETs, and
+#               PUTs that each create a new key (a consistent type refuses a write without
+#               the causal context of the value it replaces)
 #
 # Needs wrk (apt-get install wrk) and jq.
 set -euo pipefail
@@ -47,7 +50,7 @@ wrk_phase() {
 		files+=("$OUT/wrk-$op-$i.txt")
 		# times: the subshell's children's CPU, wrk's, on its second line
 		(
-			OP=$op RECORDS=$RECORDS BUCKET=$BUCKET VALUE_SIZE=$VALUE_SIZE \
+			OP=$op RECORDS=$RECORDS TYPE=$TYPE BUCKET=$BUCKET VALUE_SIZE=$VALUE_SIZE FRESH=${STRONG:+1} WRK_ID=$i \
 				wrk -t1 -c"$conns" -d"$DURATION" --timeout 5s -s "$ROOT/scripts/wrk/kv.lua" "http://$n"
 			times >"${files[-1]}.times" # a builtin, not in a pipe: a pipe's subshell has no children
 		) >"${files[-1]}" 2>&1 &
@@ -76,10 +79,11 @@ main() {
 	bench_up
 	bench_load load
 	echo "wrk: put and get for $DURATION each" >&2
-	local rows
+	local rows keyspace="N=3 R=W=2"
+	[[ -z $STRONG ]] || keyspace="the strongly consistent keyspace (Raft, 3 voters)"
 	rows=$(wrk_phase put; wrk_phase get)
 	echo
-	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, N=3 R=W=2, $RECORDS records," \
+	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, $keyspace, $RECORDS records," \
 		"$CLIENTS wrk connections, $VALUE_SIZE-byte values, $DURATION per operation; latency in ms (p50, p99: the worst node's)"
 	printf '%-5s %9s %8s %8s %9s %9s %14s %14s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs'
 	echo "$rows"

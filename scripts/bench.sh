@@ -12,6 +12,8 @@
 #
 #   RECORDS=100000 CLIENTS=16 VALUE_SIZE=100 DURATION=30s LOAD_DURATION=10m
 #   BUCKET_PROPS='{"allow_mult":false}'   the bucket's properties (JSON), set before the load
+#   STRONG=1    benchmark the strongly consistent keyspace instead: the keys go to a bucket
+#               type "strong" created with {"consistent":true} (BUCKET_PROPS is not used)
 #
 # The nodes read any cairn flag from the environment (CAIRN_SYNC=always make bench);
 # CAIRN_CLUSTER_BASE moves their ports (scripts/cluster.sh).
@@ -31,6 +33,8 @@ LOAD_DURATION=${LOAD_DURATION:-10m}
 OPS=${OPS:-100000000}
 BUCKET=ycsb
 BUCKET_PROPS=${BUCKET_PROPS:-'{"allow_mult":false}'}
+STRONG=${STRONG:-}
+TYPE=default
 
 bench_die() {
 	echo "bench: $*" >&2
@@ -53,6 +57,13 @@ bench_up() {
 	NODES=$(awk '{ sub("^http://", "", $2); print $2 }' <<<"$lines" | paste -sd, -)
 	NODE=${NODES%%,*}
 	[[ -n $NODE ]] || bench_die "no node address in the output of cluster.sh up: $lines"
+	if [[ -n $STRONG ]]; then
+		TYPE=strong
+		"$CTL" --node "$NODE" bucket-type create "$TYPE" '{"props":{"consistent":true}}' >/dev/null &&
+			"$CTL" --node "$NODE" bucket-type activate "$TYPE" >/dev/null ||
+			bench_die "could not create the consistent bucket type $TYPE"
+		return
+	fi
 	"$CTL" --node "$NODE" bucket props set default "$BUCKET" "$BUCKET_PROPS" >/dev/null ||
 		bench_die "bucket props $BUCKET_PROPS refused"
 }
@@ -64,7 +75,7 @@ bench_down() { "$CLUSTER" down 2>/dev/null || true; }
 bench_ctl() {
 	local name=$1
 	shift
-	"$CTL" --node "$NODE" -o json bench --nodes "$NODES" --bucket "$BUCKET" --records "$RECORDS" \
+	"$CTL" --node "$NODE" -o json bench --nodes "$NODES" --type "$TYPE" --bucket "$BUCKET" --records "$RECORDS" \
 		--clients "$CLIENTS" --value-size "$VALUE_SIZE" --ops "$OPS" "$@" >"$OUT/$name.json" ||
 		bench_die "cairnctl bench $* failed; its report is $OUT/$name.json"
 }
