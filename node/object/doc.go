@@ -31,7 +31,9 @@
 //     exchange objects in any order converge; a sibling disappears only when
 //     some write's context covered it.
 //   - Objects are immutable. Update, Sync and LWW return new Objects whose
-//     slices are their own; the Content structs they hold are never mutated
+//     slices are their own, except that Sync returns one of its arguments
+//     itself when it already includes the other (replicas that agree, the
+//     common case of a read); the Content structs they hold are never mutated
 //     once stored and never handed out (Values and Sibling return deep
 //     copies), so Objects may share their byte slices and maps internally.
 //   - Objects and Contexts are immutable values, safe to share between

@@ -101,8 +101,16 @@ func (e *entry) clone(n int) entry {
 
 // Sync merges two replicas' objects (dvvset:sync): a sibling survives unless
 // the other side knows it was superseded. Sync is commutative, associative
-// and idempotent. A nil argument is the empty object.
+// and idempotent. A nil argument is the empty object. When one side already
+// includes the other, as replicas that agree do, Sync returns that side
+// itself (objects are immutable) rather than a copy.
 func Sync(a, b *Object) *Object {
+	switch {
+	case a.Descends(b) && a != nil:
+		return a
+	case b.Descends(a) && b != nil:
+		return b
+	}
 	as, bs := a.list(), b.list()
 	out := make([]entry, 0, max(len(as), len(bs)))
 	i, j := 0, 0

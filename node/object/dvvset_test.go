@@ -224,9 +224,18 @@ func TestNoSharing(t *testing.T) {
 	scribble(u)
 	unchanged("Update")
 
-	for _, r := range []*Object{Sync(o, mk("a:1[x]")), Sync(mk("a:1[x]"), o), Sync(o, o), o.LWW(), o.Update(Context{}, val("b"), "a")} {
+	for _, r := range []*Object{Sync(o, mk("a:1[x]")), Sync(mk("a:1[x]"), o), o.LWW(), o.Update(Context{}, val("b"), "a")} {
+		if r == o {
+			t.Fatalf("%v came back as the original", r)
+		}
 		scribble(r)
 		unchanged("result mutation")
+	}
+	// A side that already includes the other is returned itself: objects
+	// are immutable, so no copy is needed.
+	o2 := sample()
+	if Sync(o2, o2) != o2 || Sync(o2, nil) != o2 || Sync(New(), o2) != o2 {
+		t.Fatal("Sync copied a side that includes the other")
 	}
 
 	for _, v := range o.Values() {
