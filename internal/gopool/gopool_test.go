@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"weak"
 )
 
 func TestReusesParkedGoroutine(t *testing.T) {
@@ -138,4 +139,23 @@ func benchmarkSpawn(b *testing.B, spawn func(func())) {
 		})
 		wg.Wait()
 	}
+}
+
+func TestParkedGoroutineDropsItsFunction(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(1)
+		defer p.Close()
+		var held weak.Pointer[[64 << 20]byte]
+		// In a function of its own, so that only the function run holds big.
+		func() {
+			big := new([64 << 20]byte)
+			held = weak.Make(big)
+			p.Go(func() { big[0] = 1 })
+		}()
+		synctest.Wait() // the function has run; its goroutine is parked
+		runtime.GC()
+		if held.Value() != nil {
+			t.Fatal("a parked goroutine keeps its last function, and what it holds, alive")
+		}
+	})
 }
