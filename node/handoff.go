@@ -71,7 +71,12 @@ type handoffRunner struct {
 // worker is one attempt at a transfer. Events from an attempt that is no
 // longer its transfer's current one (stopped, then replaced by a retry)
 // are stale and ignored.
-type worker struct{ stop context.CancelCauseFunc }
+type worker struct {
+	stop context.CancelCauseFunc
+	// loopDone is closed when the loop that started the worker returns:
+	// until then the worker's events go to that loop, stopped or not.
+	loopDone <-chan struct{}
+}
 
 type workerEvent struct {
 	w        *worker
@@ -171,7 +176,7 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 		}
 		for _, st := range h.sched.Next(now) {
 			wctx, stop := context.WithCancelCause(ctx)
-			w := &worker{stop: stop}
+			w := &worker{stop: stop, loopDone: ctx.Done()}
 			h.workers[st.ID] = w
 			workers.Go(func() {
 				defer stop(nil)
@@ -405,21 +410,33 @@ func (h *handoffRunner) dropCursor(id handoff.ID) {
 	}
 }
 
-// send hands an event to the loop, unless the runner is stopping.
-func (h *handoffRunner) send(ctx context.Context, ev workerEvent) {
+// send hands an event to the loop, or, once the loop has returned,
+// records a worker's end directly so that the scheduler does not think it
+// still runs. It waits on the loop's end and not on the worker's context:
+// a worker the loop stopped (no longer wanted, stalled, paused) has its
+// context cancelled, and a select on both would choose at random between
+// telling the loop and recording the end behind its back. The loop, not
+// woken then, would leave the freed slot idle until its next wake-up (a
+// tick, a deadline, a ring change), and when the next transfer starts
+// would depend on the scheduler rather than on what happened.
+func (h *handoffRunner) send(ev workerEvent) {
 	select {
-	case h.events <- ev:
-	case <-ctx.Done():
-		if ev.finished {
-			// The loop is gone or stopping this worker: record the end
-			// directly so the scheduler does not think it still runs.
-			h.mu.Lock()
-			if h.workers[ev.id] == ev.w {
-				delete(h.workers, ev.id)
-				h.sched.Finished(h.n.cfg.Clock.Now(), ev.id, cmpErr(ev.err, ctx.Err()))
-			}
-			h.mu.Unlock()
+	case <-ev.w.loopDone:
+	default:
+		select {
+		case h.events <- ev:
+			return
+		case <-ev.w.loopDone:
 		}
+	}
+	if !ev.finished {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.workers[ev.id] == ev.w {
+		delete(h.workers, ev.id)
+		h.sched.Finished(h.n.cfg.Clock.Now(), ev.id, cmpErr(ev.err, context.Canceled))
 	}
 }
 
@@ -450,7 +467,7 @@ func (h *handoffRunner) run(ctx context.Context, w *worker, st handoff.Start) {
 		// even if the new ring, arriving meanwhile, stopped the worker.
 		err = context.Cause(ctx)
 	}
-	h.send(ctx, workerEvent{w: w, id: id, finished: true, err: err})
+	h.send(workerEvent{w: w, id: id, finished: true, err: err})
 }
 
 type batchEntry struct {
@@ -468,10 +485,10 @@ func (h *handoffRunner) stream(ctx context.Context, w *worker, id handoff.ID, cu
 		left++
 		return ctx.Err()
 	})
-	h.send(ctx, workerEvent{w: w, id: id, estimate: &left})
+	h.send(workerEvent{w: w, id: id, estimate: &left})
 	err = h.deliver(ctx, p, id.To, cursor, id.Kind == handoff.Hinted, func(keys, bytes int, cursor []byte) {
 		sent += keys
-		h.send(ctx, workerEvent{w: w, id: id, progress: &batchProgress{keys: uint64(keys), bytes: uint64(bytes), cursor: cursor}})
+		h.send(workerEvent{w: w, id: id, progress: &batchProgress{keys: uint64(keys), bytes: uint64(bytes), cursor: cursor}})
 	})
 	return sent, err
 }
