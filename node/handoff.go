@@ -194,6 +194,11 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 
 		select {
 		case <-deadline:
+			// A retry is offered from a fresh look at what this node
+			// holds, not the last tick's, which may be stale. And the tick
+			// may fire at the same instant: whichever the select takes
+			// first, the loop then does the same.
+			scan = true
 		case <-ctx.Done():
 			return
 		case <-changed:
