@@ -69,6 +69,7 @@ func (s *sim) check() {
 	for time.Now().Before(end) {
 		s.step()
 	}
+	synctest.Wait() // what the last step woke writes no more
 	s.checkReplicas()
 	s.checkHints()
 }
@@ -102,6 +103,9 @@ func (s *sim) readAllOnce(loc node.Location) (map[string]bool, error) {
 	defer cancel()
 	opts := node.DefaultGetOptions()
 	opts.R = node.QuorumAll
+	// The read starts once what the last step woke has run as far as it
+	// can, not beside it: they may touch the same engines.
+	synctest.Wait()
 	done := make(chan struct{})
 	var set map[string]bool
 	var err error

@@ -11,7 +11,12 @@
 // depend on scheduling, and draws from the seed which one to deliver or
 // drop, when to let time pass, and which fault to inject next. So one seed
 // replays one history: Result.Log is the same, byte for byte, on every run
-// of a seed (TestSameSeedSameLog).
+// of a seed (TestSameSeedSameLog). That holds only while the driver acts
+// on a still bubble (each change it makes follows a synctest.Wait, and a
+// node it wakes has all of its news by then) and while nothing that shows
+// is left to the Go scheduler: a select with two ready cases whose choice
+// changes what happens next, or two goroutines of one node racing to do
+// what the messages of the step network would otherwise order.
 //
 // Faults drawn from the seed during the fault phase: message loss, delay
 // and reordering (the driver's choice of message and of when time passes),

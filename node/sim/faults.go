@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"testing/synctest"
 	"time"
 
 	"github.com/cairnkv/cairn/node"
@@ -240,6 +241,11 @@ func (s *sim) downNodes() []string {
 // as gossip's events are: MarkDown and MarkUp for the hint window, and a
 // wake of hinted handoff when a peer comes back.
 //
+// A node's handoff loop wakes at a MarkDown, a wake or a new ring, and
+// reads its view and its ring as it runs: so each node learns all its
+// news before it is woken, and the loops woken finish looking before a
+// ring is published, or what they saw would depend on the scheduler.
+//
 // It reports whether any view changed.
 func (s *sim) applyDetections() (changed bool) {
 	now := time.Now()
@@ -252,35 +258,48 @@ func (s *sim) applyDetections() (changed bool) {
 	cut := maps.Clone(s.cut)
 	s.mu.Unlock()
 	for _, obs := range s.ids {
-		if !up[obs] {
-			continue
-		}
-		sn := s.nodes[obs]
-		woke := false
-		for _, sub := range s.ids {
-			if sub == obs {
-				continue
-			}
-			seen := up[sub] && !(cut[[2]string{obs, sub}] && cut[[2]string{sub, obs}])
-			if sn.view.Up(sub) == seen {
-				continue
-			}
-			sn.view.Set(sub, seen)
+		if up[obs] && s.tell(obs, up, cut, now) {
 			changed = true
-			if seen {
-				sn.n.MarkUp(sub)
-				woke = true
-			} else {
-				sn.n.MarkDown(sub, now)
-			}
-			s.logf("gossip %s sees %s %s", obs, sub, map[bool]string{true: "up", false: "down"}[seen])
 		}
-		if woke {
-			sn.n.WakeHandoff()
-		}
+	}
+	if changed {
+		synctest.Wait()
 	}
 	// A node back in touch with a majority learns the ring it missed.
 	return s.publish() || changed
+}
+
+// tell gives node obs the truth about the others, then wakes what it
+// wakes. It reports whether obs's view changed.
+func (s *sim) tell(obs string, up map[string]bool, cut map[[2]string]bool, now time.Time) bool {
+	sn := s.nodes[obs]
+	seen := map[string]bool{}
+	var subs []string
+	for _, sub := range s.ids {
+		if sub == obs {
+			continue
+		}
+		seen[sub] = up[sub] && !(cut[[2]string{obs, sub}] && cut[[2]string{sub, obs}])
+		if sn.view.Up(sub) == seen[sub] {
+			continue
+		}
+		sn.view.Set(sub, seen[sub])
+		subs = append(subs, sub)
+		s.logf("gossip %s sees %s %s", obs, sub, map[bool]string{true: "up", false: "down"}[seen[sub]])
+	}
+	woke := false
+	for _, sub := range subs {
+		if seen[sub] {
+			sn.n.MarkUp(sub)
+			woke = true
+		} else {
+			sn.n.MarkDown(sub, now)
+		}
+	}
+	if woke {
+		sn.n.WakeHandoff()
+	}
+	return len(subs) > 0
 }
 
 // keyName is the name of workload key k.

@@ -283,6 +283,10 @@ func (s *sim) run() Result {
 		s.boundOutage()
 		s.step()
 	}
+	// The last step may have let time pass: what woke at its end runs
+	// until it blocks (a client may start an operation) before the
+	// clients are told to stop, or which did would be the scheduler's.
+	synctest.Wait()
 	stopClients()
 	s.faulting = false
 	synctest.Wait()

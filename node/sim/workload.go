@@ -50,6 +50,12 @@ func (h *history) violate(format string, args ...any) {
 func (s *sim) client(ctx context.Context, c int) {
 	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed), uint64(c)+1))
 	for i := 0; ; i++ {
+		if ctx.Err() != nil {
+			// Stopped during the last operation: with a think time of
+			// zero the select below would find both cases ready, and
+			// whether one more operation ran would be its coin toss.
+			return
+		}
 		select {
 		case <-ctx.Done():
 			return
