@@ -48,10 +48,8 @@ type Config struct {
 	// QuorumReads gives the clients' buckets read_fanout "quorum": a get
 	// asks r replicas, and others only when one fails, cannot count or is
 	// slow to answer; read repair covers only the replicas asked.
-	// TestQuorumReadSeeds runs seeds with it. Such runs do not yet replay
-	// byte for byte: in about one run in ten of some seeds (17 is one)
-	// handoff batches queue in a different order at one instant, so a
-	// failing quorum-read seed is a lead, not a recording.
+	// TestQuorumReadSeeds runs seeds with it; they replay byte for byte
+	// as the others do (TestSameSeedSameLog runs some).
 	QuorumReads bool
 	// MaxOutage heals every link once some link has been cut this long
 	// without a break (zero: never), so that stacked partitions cannot

@@ -94,10 +94,18 @@ func runSeeds(t *testing.T, first int64, n int, adjust func(*Config)) {
 }
 
 // TestSameSeedSameLog runs one seed twice: the event logs must be the same
-// byte for byte, or a failing seed could not be replayed.
+// byte for byte, or a failing seed could not be replayed. The quorum-read
+// seeds are ones that once differed about one run in two: a handoff worker
+// stopped by a new ring told its loop of its end or not at random (17),
+// and a client stopped at the end of the fault phase started one more
+// operation or not at random (32).
 func TestSameSeedSameLog(t *testing.T) {
-	for _, seed := range []int64{3, 8, 11, 17, 26} {
-		cfg := DefaultConfig(seed)
+	for _, c := range []struct {
+		seed   int64
+		quorum bool
+	}{{3, false}, {8, false}, {11, false}, {17, false}, {26, false}, {17, true}, {32, true}} {
+		cfg := DefaultConfig(c.seed)
+		cfg.QuorumReads = c.quorum
 		cfg.KeepLog = true
 		a := Run(t, cfg)
 		b := Run(t, cfg)
@@ -107,11 +115,11 @@ func TestSameSeedSameLog(t *testing.T) {
 				i++
 			}
 			from := max(0, i-10)
-			t.Fatalf("seed %d: two runs differ at event %d of %d/%d:\nfirst run:\n  %s\nsecond run:\n  %s",
-				seed, i, a.Events, b.Events, strings.Join(a.Log[from:min(i+5, len(a.Log))], "\n  "), strings.Join(b.Log[from:min(i+5, len(b.Log))], "\n  "))
+			t.Fatalf("seed %d (quorum reads %v): two runs differ at event %d of %d/%d:\nfirst run:\n  %s\nsecond run:\n  %s",
+				c.seed, c.quorum, i, a.Events, b.Events, strings.Join(a.Log[from:min(i+5, len(a.Log))], "\n  "), strings.Join(b.Log[from:min(i+5, len(b.Log))], "\n  "))
 		}
 		if a.Delivered == 0 || a.Attempted == 0 {
-			t.Fatalf("seed %d: nothing happened: %+v", seed, a)
+			t.Fatalf("seed %d: nothing happened: %+v", c.seed, a)
 		}
 	}
 }
