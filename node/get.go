@@ -173,8 +173,9 @@ func vnodeNames(vns []ring.VNode) []string {
 	return names
 }
 
-// fanout asks the replicas of one get. Each vnode is asked on a goroutine
-// of its own, and its reply goes straight to the request through replies
+// fanout asks the replicas of one get. Each vnode of another node is asked
+// on a goroutine of its own, this node's together on one (see ask), and
+// every reply goes straight to the request through replies
 // (which has room for every vnode of the list), with no collector
 // between. Read repair runs over the replies once every replica asked
 // has answered: under all by the last reply, in the background, so the
@@ -195,7 +196,7 @@ type fanout struct {
 
 	mu       sync.Mutex
 	all      []getReply // replies so far
-	sent     int        // goroutines started (asked, as the repair sees it)
+	sent     int        // vnodes asked, as the repair sees it
 	finished bool       // the request has returned
 }
 
@@ -259,24 +260,57 @@ func (fo *fanout) ask(k int) {
 	fo.mu.Lock()
 	fo.sent += k
 	fo.mu.Unlock()
+	var local []ring.PrefEntry
 	for _, e := range fo.pl[fo.asked : fo.asked+k] {
+		if e.Node == fo.n.cfg.NodeID {
+			local = append(local, e)
+			continue
+		}
+		fo.n.asks.Go(func() { fo.deliver(fo.read(e)) })
+	}
+	// This node's vnodes (two of them when it stands in for a fallback)
+	// are read one after the other on one goroutine, which hands their
+	// replies over together: the request then sees them in list order and
+	// both at once, not in the order the Go scheduler ran two goroutines,
+	// which would decide what it counted first and whether read repair
+	// blocks its answer (finish). Not on the request's own goroutine: a
+	// local read cannot be interrupted, and a stuck disk must not hold the
+	// request past its deadline.
+	if len(local) > 0 {
 		fo.n.asks.Go(func() {
-			obj, err := fo.n.replicas.GetReplica(fo.rctx, e.VNode, fo.key)
-			r := getReply{vn: e.VNode, primary: e.Role == ring.Primary, obj: obj, err: err}
-			fo.replies <- r
-			fo.mu.Lock()
-			fo.all = append(fo.all, r)
-			// Under all, every vnode was asked at the start, so the last
-			// reply runs read repair whether or not the request has
-			// returned; under quorum the request may still ask more.
-			last := len(fo.all) == fo.sent && (fo.finished || !fo.q.quorumOnly)
-			fo.mu.Unlock()
-			if last {
-				fo.repair(fo.n.cfg.RequestTimeout)
+			rs := make([]getReply, len(local))
+			for i, e := range local {
+				rs[i] = fo.read(e)
 			}
+			fo.deliver(rs...)
 		})
 	}
 	fo.asked += k
+}
+
+// read asks vnode e.
+func (fo *fanout) read(e ring.PrefEntry) getReply {
+	obj, err := fo.n.replicas.GetReplica(fo.rctx, e.VNode, fo.key)
+	return getReply{vn: e.VNode, primary: e.Role == ring.Primary, obj: obj, err: err}
+}
+
+// deliver records replies, then hands them to the request: recorded
+// first, so that a request that has received every reply it asked for
+// finds them all in finish. The last reply runs read repair: under all,
+// every vnode was asked at the start, so whether or not the request has
+// returned; under quorum the request may still ask more, so only once it
+// has.
+func (fo *fanout) deliver(rs ...getReply) {
+	fo.mu.Lock()
+	fo.all = append(fo.all, rs...)
+	last := len(fo.all) == fo.sent && (fo.finished || !fo.q.quorumOnly)
+	fo.mu.Unlock()
+	for _, r := range rs {
+		fo.replies <- r // never blocks: room for every vnode
+	}
+	if last {
+		fo.repair(fo.n.cfg.RequestTimeout)
+	}
 }
 
 // finish says the request has returned: no vnode is asked after it.
