@@ -1330,3 +1330,83 @@ func TestHandoffDropsCorruptHint(t *testing.T) {
 		}
 	}
 }
+
+// A worker the loop stops (here, because a new ring no longer wants its
+// transfer) reports its end to the loop, which hands the slot it frees to
+// the next transfer at once. It used to choose at random between telling
+// the loop and recording its end behind the loop's back, and then the
+// next transfer waited for the loop's next wake-up (an hour's tick here):
+// one stop in two left the slot idle. Eight stops in a row would all pass
+// by luck once in 256 runs.
+func TestHandoffStoppedWorkerFreesItsSlotAtOnce(t *testing.T) {
+	c := newTestCluster(t, 5, func(cfg *Config) {
+		cfg.Handoff.MaxConcurrent = 1
+		cfg.Handoff.BatchKeys = 4
+	})
+	// Two partitions that move from one node to one other.
+	parts := []int{3, -1}
+	from, to := moveTarget(c, parts[0])
+	for p := range testRingSize {
+		if p != parts[0] && c.ring.Owner(p) == from {
+			parts[1] = p
+			break
+		}
+	}
+	if parts[1] < 0 {
+		t.Fatalf("%s owns one partition only", from)
+	}
+	for _, p := range parts {
+		locs := keysOf(c.ring, fmt.Sprintf("slot%d", p), 40, func(q int) bool { return q == p })
+		c.preload(ring.VNode{Partition: p, Node: from}, locs, func(i int) string { return fmt.Sprintf("v%d", i) })
+	}
+	// The receiver holds every batch until the test ends, so a transfer
+	// runs until it is stopped.
+	recv := c.node(to)
+	gate := make(chan struct{})
+	t.Cleanup(func() { close(gate) })
+	c.tr.Listen(to, func(ctx context.Context, method string, body []byte) ([]byte, error) {
+		if method == methodBatch {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return recv.HandleRPC(ctx, method, body)
+	})
+	plane := newFakePlane(c, c.ring)
+	c.runHandoff([]string{from}, plane.complete)
+	sender := c.node(from)
+	// moves publishes the ring with the moves of the given partitions
+	// pending, as a re-planned cluster change would.
+	moves := func(ps ...int) {
+		plane.mu.Lock()
+		defer plane.mu.Unlock()
+		plane.pending = nil
+		for _, p := range ps {
+			plane.pending = append(plane.pending, Transfer{Partition: p, From: from, To: to})
+		}
+		plane.pushLocked()
+	}
+	ids := make([]handoff.ID, len(parts))
+	for i, p := range parts {
+		ids[i] = handoff.ID{Kind: handoff.Ownership, Partition: p, From: from, To: to}
+	}
+	running := func() int {
+		for i, id := range ids {
+			if workerRunning(sender.Node, id) {
+				return i
+			}
+		}
+		return -1
+	}
+	moves(parts...)
+	waitFor(t, "one transfer to start", func() bool { return running() >= 0 }, nil)
+	for range 8 {
+		cur := running()
+		next := 1 - cur
+		moves(parts[next]) // cur's transfer is no longer wanted
+		waitFor(t, fmt.Sprintf("%s to take the slot %s freed", ids[next], ids[cur]), func() bool { return running() == next }, nil)
+		moves(parts[next], parts[cur])
+	}
+}
