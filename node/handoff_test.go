@@ -1219,7 +1219,6 @@ func TestHandoffPauseResumeAtOnce(t *testing.T) {
 	from, to := moveTarget(c, p)
 	locs := keysOf(c.ring, "ctl", 40, func(q int) bool { return q == p })
 	c.preload(ring.VNode{Partition: p, Node: from}, locs, func(i int) string { return fmt.Sprintf("v%d", i) })
-	recv := c.node(to)
 	var (
 		mu                      sync.Mutex
 		arrived, inflight, most int // batches at the receiver
@@ -1230,21 +1229,13 @@ func TestHandoffPauseResumeAtOnce(t *testing.T) {
 		f()
 	}
 	gate := make(chan struct{})
-	c.tr.Listen(to, func(ctx context.Context, method string, body []byte) ([]byte, error) {
-		if method == methodBatch {
-			batches(func() {
-				arrived++
-				inflight++
-				most = max(most, inflight)
-			})
-			defer batches(func() { inflight-- })
-			select {
-			case <-gate:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		return recv.HandleRPC(ctx, method, body)
+	c.gateBatches(to, gate, func() func() {
+		batches(func() {
+			arrived++
+			inflight++
+			most = max(most, inflight)
+		})
+		return func() { batches(func() { inflight-- }) }
 	})
 	plane := newFakePlane(c, c.ring)
 	c.runHandoff([]string{from}, plane.complete)
@@ -1361,19 +1352,9 @@ func TestHandoffStoppedWorkerFreesItsSlotAtOnce(t *testing.T) {
 	}
 	// The receiver holds every batch until the test ends, so a transfer
 	// runs until it is stopped.
-	recv := c.node(to)
 	gate := make(chan struct{})
 	t.Cleanup(func() { close(gate) })
-	c.tr.Listen(to, func(ctx context.Context, method string, body []byte) ([]byte, error) {
-		if method == methodBatch {
-			select {
-			case <-gate:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		return recv.HandleRPC(ctx, method, body)
-	})
+	c.gateBatches(to, gate, nil)
 	plane := newFakePlane(c, c.ring)
 	c.runHandoff([]string{from}, plane.complete)
 	sender := c.node(from)
@@ -1409,4 +1390,24 @@ func TestHandoffStoppedWorkerFreesItsSlotAtOnce(t *testing.T) {
 		waitFor(t, fmt.Sprintf("%s to take the slot %s freed", ids[next], ids[cur]), func() bool { return running() == next }, nil)
 		moves(parts[next], parts[cur])
 	}
+}
+
+// gateBatches makes node to hold every handoff batch it receives until
+// gate closes or the sender gives up. arrived, if not nil, is called as a
+// batch arrives and returns what to call as it leaves.
+func (c *testCluster) gateBatches(to string, gate <-chan struct{}, arrived func() (left func())) {
+	recv := c.node(to)
+	c.tr.Listen(to, func(ctx context.Context, method string, body []byte) ([]byte, error) {
+		if method == methodBatch {
+			if arrived != nil {
+				defer arrived()()
+			}
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return recv.HandleRPC(ctx, method, body)
+	})
 }
