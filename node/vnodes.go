@@ -67,12 +67,15 @@ func (v *vnodes) load(p int, key []byte) (*object.Object, error) {
 // verified by its decoding: a peer can be sent those bytes as they are
 // rather than an encoding of the decoded object.
 func (v *vnodes) loadRaw(p int, key []byte) (*object.Object, []byte, error) {
-	var obj *object.Object
-	raw, err := v.loadChecked(p, key, func(b []byte) (err error) {
-		obj, err = object.Decode(b)
-		return err
-	})
-	return obj, raw, err
+	raw, found, err := v.read(p, key)
+	if !found || err != nil {
+		return nil, nil, err
+	}
+	obj, err := object.Decode(raw)
+	if err != nil {
+		return nil, nil, v.corruptErr(p, key, err)
+	}
+	return obj, raw, nil
 }
 
 // loadVerified returns the stored encoding of the object (nil when there
@@ -80,30 +83,39 @@ func (v *vnodes) loadRaw(p int, key []byte) (*object.Object, []byte, error) {
 // it to a coordinator, which parses it anyway. A value that fails the
 // check is handled as load handles it.
 func (v *vnodes) loadVerified(p int, key []byte) ([]byte, error) {
-	return v.loadChecked(p, key, object.Verify)
-}
-
-// loadChecked reads the stored bytes of (p, key) and runs check on them:
-// nil, nil when there are none; a logged, counted error wrapping check's
-// when they fail it.
-func (v *vnodes) loadChecked(p int, key []byte, check func([]byte) error) ([]byte, error) {
-	raw, err := v.eng.Get(store.Partition(p), key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+	raw, found, err := v.read(p, key)
+	if !found || err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("node: vnode %d: read: %w", p, err)
-	}
-	if err := check(raw); err != nil {
-		v.corrupt.Add(1)
-		if v.lost != nil {
-			v.lost()
-		}
-		loc, _ := ParseLocation(key)
-		v.log.Error("corrupt stored object", "partition", p, "key", loc.String(), "err", err)
-		return nil, fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)
+	if err := object.Verify(raw); err != nil {
+		return nil, v.corruptErr(p, key, err)
 	}
 	return raw, nil
+}
+
+// read returns the stored bytes of (p, key), if there are any (an empty
+// value is found, and then fails verification).
+func (v *vnodes) read(p int, key []byte) (raw []byte, found bool, err error) {
+	raw, err = v.eng.Get(store.Partition(p), key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("node: vnode %d: read: %w", p, err)
+	}
+	return raw, true, nil
+}
+
+// corruptErr counts, reports and logs stored bytes of (p, key) that
+// failed verification with err, and returns the error to answer with.
+func (v *vnodes) corruptErr(p int, key []byte, err error) error {
+	v.corrupt.Add(1)
+	if v.lost != nil {
+		v.lost()
+	}
+	loc, _ := ParseLocation(key)
+	v.log.Error("corrupt stored object", "partition", p, "key", loc.String(), "err", err)
+	return fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)
 }
 
 // store writes obj under (p, key) in place of cur, and its anti-entropy
