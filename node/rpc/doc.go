@@ -4,8 +4,9 @@
 //
 // A Client keeps a few connections per peer and sends many requests on
 // each at once; every request carries a client-chosen id, and the Server
-// runs each request's Handler on its own goroutine and answers as soon as
-// it is done, so answers come back in any order. Invariants:
+// runs each request's Handler on a goroutine of its own (one of a pool of
+// parked goroutines, whose stacks earlier handlers have grown) and answers
+// as soon as it is done, so answers come back in any order. Invariants:
 //
 //   - A call ends exactly once: with the handler's answer, a *RemoteError,
 //     the caller's context error, or an error wrapping ErrConnection when
