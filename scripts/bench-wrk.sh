@@ -8,9 +8,10 @@
 # Starts 3 nodes (scripts/cluster.sh up 3: N=3, R=W=2, the default sync policy), loads
 # RECORDS records with cairnctl bench, then runs blind PUTs and GETs of random keys
 # for DURATION each: one wrk process per node, CLIENTS connections in all. Prints
-# requests/s, errors, p50/p99 (the worst node's p99), and the CPU time the three nodes
+# requests/s, errors, p50/p99 (the worst node's p99), the CPU time the three nodes
 # (from /proc) and the load generators (from the shell's times) spent per request,
-# then stops the cluster.
+# and the nodes' read and write system calls per request (/proc/PID/io), then stops
+# the cluster.
 #
 #   RECORDS=10000 CLIENTS=16 VALUE_SIZE=100 DURATION=20s
 #   STRONG=1    the strongly consistent keyspace (scripts/bench.sh): linearizable GETs, and
@@ -39,12 +40,26 @@ cpu_ticks() {
 	echo "$total"
 }
 
+# io_calls FIELD PID... prints the sum of FIELD (syscr: read system calls,
+# syscw: write system calls) of /proc/PID/io over the processes.
+io_calls() {
+	local field=$1 pid total=0
+	shift
+	for pid in "$@"; do
+		[[ -r /proc/$pid/io ]] || continue
+		total=$((total + $(awk -v f="$field:" '$1 == f { print $2 }' "/proc/$pid/io")))
+	done
+	echo "$total"
+}
+
 # wrk_phase OP runs one wrk per node with OP (get or put) and prints a table row.
 wrk_phase() {
-	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after
+	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes
 	IFS=, read -r -a nodes <<<"$NODES"
 	for n in node1 node2 node3; do pids+=("$(cat "$ROOT/.cluster/$n/pid")"); done
 	before=$(cpu_ticks "${pids[@]}")
+	reads=$(io_calls syscr "${pids[@]}")
+	writes=$(io_calls syscw "${pids[@]}")
 	for n in "${nodes[@]}"; do
 		conns=$((CLIENTS / ${#nodes[@]} + (i < CLIENTS % ${#nodes[@]} ? 1 : 0)))
 		files+=("$OUT/wrk-$op-$i.txt")
@@ -59,8 +74,10 @@ wrk_phase() {
 	done
 	wait "${wpids[@]}" || bench_die "wrk failed: $(cat "${files[@]}")"
 	after=$(cpu_ticks "${pids[@]}")
+	reads=$(($(io_calls syscr "${pids[@]}") - reads))
+	writes=$(($(io_calls syscw "${pids[@]}") - writes))
 	for f in "${files[@]}"; do sed -n '2s/^/TIMES /p' "$f.times" >>"$f"; done
-	cat "${files[@]}" | awk -v op="$op" -v node_ticks=$((after - before)) \
+	cat "${files[@]}" | awk -v op="$op" -v node_ticks=$((after - before)) -v reads="$reads" -v writes="$writes" \
 		-v hz="$(getconf CLK_TCK)" -v secs="${DURATION%s}" '
 		function dur(s,   m) { m = s; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", s); sub(/s$/, "", s); return m * 60 + s }
 		/^WRK / { rps += $2; status += $3; sock += $4; if ($5 > p50) p50 = $5; if ($6 > p99) p99 = $6; n++ }
@@ -68,8 +85,8 @@ wrk_phase() {
 		END {
 			if (n == 0) { print op ": no wrk report" > "/dev/stderr"; exit 1 }
 			reqs = rps * secs
-			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
-				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs
+			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f %8.1f %8.1f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
+				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs, reads / reqs, writes / reqs
 		}'
 }
 
@@ -85,9 +102,10 @@ main() {
 	echo
 	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, $keyspace, $RECORDS records," \
 		"$CLIENTS wrk connections, $VALUE_SIZE-byte values, $DURATION per operation; latency in ms (p50, p99: the worst node's)"
-	printf '%-5s %9s %8s %8s %9s %9s %14s %14s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs'
+	printf '%-5s %9s %8s %8s %9s %9s %14s %14s %8s %8s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs' READS WRITES
 	echo "$rows"
-	echo "NODES CPU µs: the three nodes' CPU time per request; WRK CPU µs: the load generators'. Raw output in $OUT"
+	echo "NODES CPU µs: the three nodes' CPU time per request; WRK CPU µs: the load generators'; READS, WRITES: the nodes'" \
+		"read and write system calls per request (each write to a socket wakes another process). Raw output in $OUT"
 }
 
 main "$@"
