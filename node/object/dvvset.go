@@ -106,9 +106,9 @@ func (e *entry) clone(n int) entry {
 // itself (objects are immutable) rather than a copy.
 func Sync(a, b *Object) *Object {
 	switch {
-	case a.Descends(b) && a != nil:
+	case a != nil && a.Descends(b):
 		return a
-	case b.Descends(a) && b != nil:
+	case b != nil && b.Descends(a):
 		return b
 	}
 	as, bs := a.list(), b.list()
