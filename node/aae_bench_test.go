@@ -56,7 +56,7 @@ func BenchmarkVNodeWrite(b *testing.B) {
 			for i := range b.N {
 				key := Location{Type: DefaultType, Bucket: "b", Key: "k" + strconv.Itoa(i%10000)}.Bytes()
 				obj := object.New().Update(object.Context{}, object.Content{Value: value}, actor(vn))
-				if _, err := n.local.PutReplica(ctx, vn, key, obj, false); err != nil {
+				if _, err := n.local.PutReplica(ctx, vn, key, obj, ReplicaWrite{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -243,7 +243,7 @@ func TestAAEExchangeCostFollowsDivergence(t *testing.T) {
 	for i, l := range locs {
 		obj := object.New().Update(object.Context{}, object.Content{Value: fmt.Appendf(nil, "value %d", i), ContentType: "text/plain"}, actor(self))
 		for _, vn := range []ring.VNode{self, peer} {
-			if _, err := c.node(vn.Node).local.PutReplica(ctx, vn, l.Bytes(), obj, false); err != nil {
+			if _, err := c.node(vn.Node).local.PutReplica(ctx, vn, l.Bytes(), obj, ReplicaWrite{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -281,7 +281,7 @@ func TestAAEExchangeCostFollowsDivergence(t *testing.T) {
 		default:
 			cur := c.stored(peer, l)
 			next := cur.Update(cur.Context(), object.Content{Value: []byte("newer"), ContentType: "text/plain"}, actor(peer))
-			if _, err := c.node(peer.Node).local.PutReplica(ctx, peer, l.Bytes(), next, false); err != nil {
+			if _, err := c.node(peer.Node).local.PutReplica(ctx, peer, l.Bytes(), next, ReplicaWrite{}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -126,14 +126,14 @@ func (a *aae) repairKey(ctx context.Context, self, peer ring.VNode, key []byte, 
 	size := int64(merged.Size())
 	fixed := false
 	if mineCorrupt || !object.Equal(mine, merged) {
-		if _, err := rep.PutReplica(ctx, self, key, merged, false); err != nil {
+		if _, err := rep.PutReplica(ctx, self, key, merged, ReplicaWrite{}); err != nil {
 			return false, err
 		}
 		cost.bytes.Add(size)
 		fixed = true
 	}
 	if theirsCorrupt || !object.Equal(theirs, merged) {
-		if _, err := rep.PutReplica(ctx, peer, key, merged, false); err != nil {
+		if _, err := rep.PutReplica(ctx, peer, key, merged, ReplicaWrite{}); err != nil {
 			return fixed, err
 		}
 		cost.bytes.Add(size)

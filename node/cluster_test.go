@@ -855,7 +855,7 @@ func TestClusterTransferResumesFromSavedCursor(t *testing.T) {
 		if c.ring.PartitionOf(l.Bytes()) != p {
 			continue
 		}
-		if _, err := n.local.PutReplica(context.Background(), ring.VNode{Partition: p, Node: from}, l.Bytes(), liveObject(), false); err != nil {
+		if _, err := n.local.PutReplica(context.Background(), ring.VNode{Partition: p, Node: from}, l.Bytes(), liveObject(), ReplicaWrite{}); err != nil {
 			t.Fatal(err)
 		}
 		keys = append(keys, l.Bytes())

@@ -390,7 +390,7 @@ func (n *Node) readRepair(key []byte, nval int, all []getReply, timeout time.Dur
 			ctx, cancel = context.WithTimeout(n.ctx, timeout)
 			defer cancel()
 		}
-		if _, err := n.replicas.PutReplica(ctx, r.vn, key, merged, false); err != nil {
+		if _, err := n.replicas.PutReplica(ctx, r.vn, key, merged, ReplicaWrite{}); err != nil {
 			n.log.Warn("read repair failed", "vnode", vnodeName(r.vn), "err", err)
 			continue
 		}

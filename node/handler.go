@@ -111,6 +111,9 @@ func (n *Node) servePutReplica(ctx context.Context, body []byte) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
+	if req.NoMerged {
+		raw = nil
+	}
 	return encodeMsg(&putReplicaResp{Object: raw})
 }
 
@@ -171,7 +174,7 @@ func (n *Node) coordPut(ctx context.Context, req *coordPutReq) (*coordPutResp, e
 			return nil, err
 		}
 	}
-	obj, err := n.put(ctx, loc, putSpec{q: q, lww: req.LWW, cctx: cctx, c: req.Content, forwarded: true})
+	obj, err := n.put(ctx, loc, putSpec{q: q, lww: req.LWW, cctx: cctx, c: req.Content, forwarded: true, returnBody: req.ReturnBody})
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +255,7 @@ func (n *Node) serveBatch(ctx context.Context, body []byte) ([]byte, error) {
 		objs[i] = obj
 	}
 	for i, e := range req.Entries {
-		if _, err := n.local.PutReplica(ctx, vn, e.Key, objs[i], false); err != nil {
+		if _, err := n.local.PutReplica(ctx, vn, e.Key, objs[i], ReplicaWrite{}); err != nil {
 			return nil, err
 		}
 	}

@@ -196,7 +196,7 @@ func (c *testCluster) preload(vn ring.VNode, locs []Location, val func(i int) st
 	c.t.Helper()
 	for i, l := range locs {
 		obj := object.New().Update(object.Context{}, object.Content{Value: []byte(val(i)), ContentType: "text/plain"}, actor(vn))
-		if _, err := c.node(vn.Node).local.PutReplica(context.Background(), vn, l.Bytes(), obj, false); err != nil {
+		if _, err := c.node(vn.Node).local.PutReplica(context.Background(), vn, l.Bytes(), obj, ReplicaWrite{}); err != nil {
 			c.t.Fatal(err)
 		}
 	}

@@ -87,11 +87,11 @@ func (f *faultyReplicas) GetReplica(ctx context.Context, vn ring.VNode, key []by
 	return f.next.GetReplica(ctx, vn, key)
 }
 
-func (f *faultyReplicas) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error) {
+func (f *faultyReplicas) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, w ReplicaWrite) (*object.Object, error) {
 	if err := f.check(vn); err != nil {
 		return nil, err
 	}
-	return f.next.PutReplica(ctx, vn, key, obj, durable)
+	return f.next.PutReplica(ctx, vn, key, obj, w)
 }
 
 var errDown = errors.New("test: vnode down")

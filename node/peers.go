@@ -103,9 +103,9 @@ func (p peers) GetReplica(ctx context.Context, vn ring.VNode, key []byte) (*obje
 }
 
 // PutReplica implements Replicas.
-func (p peers) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error) {
+func (p peers) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, w ReplicaWrite) (*object.Object, error) {
 	if vn.Node == p.n.cfg.NodeID {
-		return p.n.local.PutReplica(ctx, vn, key, obj, durable)
+		return p.n.local.PutReplica(ctx, vn, key, obj, w)
 	}
 	raw, err := object.Encode(obj)
 	if err != nil {
@@ -113,8 +113,8 @@ func (p peers) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *o
 	}
 	what := "put to " + vnodeName(vn)
 	resp, err := call[putReplicaResp](ctx, p, vn.Node, methodPutReplica, what,
-		&putReplicaReq{Partition: vn.Partition, Key: key, Object: raw, Durable: durable})
-	if err != nil {
+		&putReplicaReq{Partition: vn.Partition, Key: key, Object: raw, Durable: w.Durable, NoMerged: !w.Merged})
+	if err != nil || !w.Merged {
 		return nil, err
 	}
 	return decodeReply(resp.Object, what)

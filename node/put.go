@@ -95,7 +95,9 @@ type putSpec struct {
 	lww  bool // last write wins: keep one sibling
 	cctx object.Context
 	c    object.Content
-	// returnBody asks a forwarded write to bring the merged object back.
+	// returnBody asks for the merged object: the replicas then send their
+	// merges back, and a forwarded write brings the result back. Without
+	// it the replicas only acknowledge.
 	returnBody bool
 	// forwarded: another node sent the write here to coordinate; it is
 	// coordinated here even when this node holds no replica, never
@@ -161,7 +163,7 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 	durable := q.dw > 0
 	replies := make(chan putReply, len(pl)+1)
 	n.spawn(func(bctx context.Context) {
-		n.sendPut(bctx, rt, key, obj, durable, coord, others, spares, replies)
+		n.sendPut(bctx, rt, key, obj, durable, s.returnBody, coord, others, spares, replies)
 	})
 
 	var (
@@ -188,7 +190,9 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 				if rep.primary {
 					primaryAcks++
 				}
-				result = object.Sync(result, rep.obj)
+				if rep.obj != nil { // the replica sent its merge back (returnBody)
+					result = object.Sync(result, rep.obj)
+				}
 			}
 			if acks >= q.w && durableAcks >= q.dw && primaryAcks >= q.pw {
 				return result, nil
@@ -205,11 +209,12 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 }
 
 // sendPut sends the coordinated object to every other replica, each
-// answer one reply; a replica that fails is replaced by the next spare
-// node (sloppy quorum) while spares and time last. A partition being
+// answer one reply (with the replica's merge when wantMerged); a replica
+// that fails is replaced by the next spare node (sloppy quorum) while
+// spares and time last. A partition being
 // handed off also sends to its next owner, outside the quorum, so that
 // the move loses no write.
-func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object.Object, durable bool,
+func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object.Object, durable, wantMerged bool,
 	coord ring.PrefEntry, others []ring.PrefEntry, spares []string, replies chan<- putReply) {
 	var (
 		wg     sync.WaitGroup
@@ -256,7 +261,7 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 		wg.Go(func() {
 			for {
 				rctx, cancel := context.WithTimeout(ctx, timeout)
-				merged, err := n.replicas.PutReplica(rctx, e.VNode, key, obj, durable)
+				merged, err := n.replicas.PutReplica(rctx, e.VNode, key, obj, ReplicaWrite{Durable: durable, Merged: wantMerged})
 				cancel()
 				if err == nil || ctx.Err() != nil {
 					replies <- putReply{vn: e.VNode, primary: e.Role == ring.Primary, durable: durable && err == nil, obj: merged, err: err}
@@ -280,7 +285,7 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 		}
 		vn := ring.VNode{Partition: e.Partition, Node: to}
 		wg.Go(func() {
-			if _, err := n.replicas.PutReplica(ctx, vn, key, obj, false); err != nil {
+			if _, err := n.replicas.PutReplica(ctx, vn, key, obj, ReplicaWrite{}); err != nil {
 				n.log.Warn("write to a partition's next owner failed", "vnode", vnodeName(vn), "err", err)
 			}
 		})

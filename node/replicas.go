@@ -20,8 +20,18 @@ type Replicas interface {
 	// error wrapping object.ErrCorrupt.
 	GetReplica(ctx context.Context, vn ring.VNode, key []byte) (*object.Object, error)
 	// PutReplica merges obj into the vnode's copy of key (object.Sync; a
-	// corrupt stored copy is replaced) and returns the merged object. When
-	// durable is true it returns only once the write is durable under the
-	// node's sync policy.
-	PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error)
+	// corrupt stored copy is replaced) and returns the merged object, or
+	// nil unless w.Merged asks for it. With w.Durable it returns only once
+	// the write is durable under the node's sync policy.
+	PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, w ReplicaWrite) (*object.Object, error)
+}
+
+// ReplicaWrite says how a replica write is made and answered.
+type ReplicaWrite struct {
+	// Durable: answer once the write is durable, not merely applied.
+	Durable bool
+	// Merged: return the merged object. A remote replica then sends it
+	// back; without Merged it answers with an acknowledgement alone, and
+	// the coordinator saves decoding and merging what it does not use.
+	Merged bool
 }

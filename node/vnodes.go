@@ -190,8 +190,8 @@ func (v *vnodes) GetReplica(_ context.Context, vn ring.VNode, key []byte) (*obje
 }
 
 // PutReplica implements Replicas for a local vnode.
-func (v *vnodes) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, durable bool) (*object.Object, error) {
-	merged, _, err := v.putReplicaEncoded(ctx, vn, key, obj, durable)
+func (v *vnodes) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *object.Object, w ReplicaWrite) (*object.Object, error) {
+	merged, _, err := v.putReplicaEncoded(ctx, vn, key, obj, w.Durable)
 	return merged, err
 }
 

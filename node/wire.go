@@ -59,10 +59,12 @@ type putReplicaReq struct {
 	Key       []byte `msgpack:"k"`
 	Object    []byte `msgpack:"o"`
 	Durable   bool   `msgpack:"d,omitempty"`
+	// NoMerged: the sender does not want the merged object back.
+	NoMerged bool `msgpack:"n,omitempty"`
 }
 
 type putReplicaResp struct {
-	Object []byte `msgpack:"o"`
+	Object []byte `msgpack:"o,omitempty"` // absent when the request said NoMerged
 }
 
 type reapReq struct {

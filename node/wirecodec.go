@@ -164,7 +164,7 @@ func (m *getReplicaResp) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *putReplicaReq) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(fields(true, true, true, m.Durable)); err != nil {
+	if err := e.EncodeMapLen(fields(true, true, true, m.Durable, m.NoMerged)); err != nil {
 		return err
 	}
 	if err := encodeKeyed(e, "p", func() error { return e.EncodeInt(int64(m.Partition)) }); err != nil {
@@ -177,7 +177,12 @@ func (m *putReplicaReq) EncodeMsgpack(e *msgpack.Encoder) error {
 		return err
 	}
 	if m.Durable {
-		return encodeKeyed(e, "d", func() error { return e.EncodeBool(true) })
+		if err := encodeKeyed(e, "d", func() error { return e.EncodeBool(true) }); err != nil {
+			return err
+		}
+	}
+	if m.NoMerged {
+		return encodeKeyed(e, "n", func() error { return e.EncodeBool(true) })
 	}
 	return nil
 }
@@ -194,6 +199,8 @@ func (m *putReplicaReq) DecodeMsgpack(d *msgpack.Decoder) error {
 			m.Object, err = d.DecodeBytes()
 		case "d":
 			m.Durable, err = d.DecodeBool()
+		case "n":
+			m.NoMerged, err = d.DecodeBool()
 		default:
 			return false, nil
 		}
@@ -203,10 +210,13 @@ func (m *putReplicaReq) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *putReplicaResp) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(1); err != nil {
+	if err := e.EncodeMapLen(fields(len(m.Object) > 0)); err != nil {
 		return err
 	}
-	return encodeKeyed(e, "o", func() error { return e.EncodeBytes(m.Object) })
+	if len(m.Object) > 0 {
+		return encodeKeyed(e, "o", func() error { return e.EncodeBytes(m.Object) })
+	}
+	return nil
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.

@@ -39,9 +39,10 @@ func TestWireCodecsMatchMsgpack(t *testing.T) {
 		errText := rapid.SampledFrom([]string{"", "corrupt", "\xff"}).Draw(t, "err")
 		status := rapid.Uint8().Draw(t, "status")
 		durable := rapid.Bool().Draw(t, "durable")
+		noMerged := rapid.Bool().Draw(t, "no merged")
 		checkCodec(t, &getReplicaReq{Partition: part, Key: key}, &plainGetReplicaReq{Partition: part, Key: key}, new(getReplicaReq), new(plainGetReplicaReq))
 		checkCodec(t, &getReplicaResp{Status: status, Object: obj, Err: errText}, &plainGetReplicaResp{Status: status, Object: obj, Err: errText}, new(getReplicaResp), new(plainGetReplicaResp))
-		checkCodec(t, &putReplicaReq{Partition: part, Key: key, Object: obj, Durable: durable}, &plainPutReplicaReq{Partition: part, Key: key, Object: obj, Durable: durable}, new(putReplicaReq), new(plainPutReplicaReq))
+		checkCodec(t, &putReplicaReq{Partition: part, Key: key, Object: obj, Durable: durable, NoMerged: noMerged}, &plainPutReplicaReq{Partition: part, Key: key, Object: obj, Durable: durable, NoMerged: noMerged}, new(putReplicaReq), new(plainPutReplicaReq))
 		checkCodec(t, &putReplicaResp{Object: obj}, &plainPutReplicaResp{Object: obj}, new(putReplicaResp), new(plainPutReplicaResp))
 	})
 }
