@@ -163,7 +163,7 @@ func encodeMsg(v any) ([]byte, error) {
 	var b []byte
 	var err error
 	if m, ok := v.(wireMsg); ok {
-		b, err = encodeWire(m, m.wireSize())
+		b, err = encodeWire(m)
 	} else {
 		b, err = msgpack.Marshal(v)
 	}

@@ -28,9 +28,9 @@ type wireMsg interface {
 	wireSize() int
 }
 
-// encodeWire encodes m with its own codec; size is a guess at the length.
-func encodeWire(m wireMsg, size int) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, size))
+// encodeWire encodes m with its own codec.
+func encodeWire(m wireMsg) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, m.wireSize()))
 	enc := msgpack.GetEncoder()
 	defer msgpack.PutEncoder(enc)
 	enc.Reset(buf)
@@ -92,23 +92,62 @@ func decodeFields(d *msgpack.Decoder, field func(key string) (bool, error)) erro
 	return nil
 }
 
-// encodeKeyed writes one map key and runs write for its value.
-func encodeKeyed(e *msgpack.Encoder, key string, write func() error) error {
-	if err := e.EncodeString(key); err != nil {
-		return err
+// mapWriter writes a map's fields one by one and keeps the first error,
+// so that an encoder reads as the list of its fields.
+type mapWriter struct {
+	e   *msgpack.Encoder
+	err error
+}
+
+// newMapWriter starts a map of n fields.
+func newMapWriter(e *msgpack.Encoder, n int) *mapWriter {
+	return &mapWriter{e: e, err: e.EncodeMapLen(n)}
+}
+
+func (w *mapWriter) key(k string) bool {
+	if w.err == nil {
+		w.err = w.e.EncodeString(k)
 	}
-	return write()
+	return w.err == nil
+}
+
+func (w *mapWriter) int(k string, v int) {
+	if w.key(k) {
+		w.err = w.e.EncodeInt(int64(v))
+	}
+}
+
+func (w *mapWriter) uint8(k string, v uint8) {
+	if w.key(k) {
+		w.err = w.e.EncodeUint8(v)
+	}
+}
+
+func (w *mapWriter) bytes(k string, v []byte) {
+	if w.key(k) {
+		w.err = w.e.EncodeBytes(v)
+	}
+}
+
+func (w *mapWriter) str(k string, v string) {
+	if w.key(k) {
+		w.err = w.e.EncodeString(v)
+	}
+}
+
+// flag writes a bool field that is only ever written true (omitempty).
+func (w *mapWriter) flag(k string) {
+	if w.key(k) {
+		w.err = w.e.EncodeBool(true)
+	}
 }
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *getReplicaReq) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(2); err != nil {
-		return err
-	}
-	if err := encodeKeyed(e, "p", func() error { return e.EncodeInt(int64(m.Partition)) }); err != nil {
-		return err
-	}
-	return encodeKeyed(e, "k", func() error { return e.EncodeBytes(m.Key) })
+	w := newMapWriter(e, 2)
+	w.int("p", m.Partition)
+	w.bytes("k", m.Key)
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -128,21 +167,15 @@ func (m *getReplicaReq) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *getReplicaResp) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(fields(true, len(m.Object) > 0, m.Err != "")); err != nil {
-		return err
-	}
-	if err := encodeKeyed(e, "s", func() error { return e.EncodeUint8(m.Status) }); err != nil {
-		return err
-	}
+	w := newMapWriter(e, fields(true, len(m.Object) > 0, m.Err != ""))
+	w.uint8("s", m.Status)
 	if len(m.Object) > 0 {
-		if err := encodeKeyed(e, "o", func() error { return e.EncodeBytes(m.Object) }); err != nil {
-			return err
-		}
+		w.bytes("o", m.Object)
 	}
 	if m.Err != "" {
-		return encodeKeyed(e, "e", func() error { return e.EncodeString(m.Err) })
+		w.str("e", m.Err)
 	}
-	return nil
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -164,27 +197,17 @@ func (m *getReplicaResp) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *putReplicaReq) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(fields(true, true, true, m.Durable, m.NoMerged)); err != nil {
-		return err
-	}
-	if err := encodeKeyed(e, "p", func() error { return e.EncodeInt(int64(m.Partition)) }); err != nil {
-		return err
-	}
-	if err := encodeKeyed(e, "k", func() error { return e.EncodeBytes(m.Key) }); err != nil {
-		return err
-	}
-	if err := encodeKeyed(e, "o", func() error { return e.EncodeBytes(m.Object) }); err != nil {
-		return err
-	}
+	w := newMapWriter(e, fields(true, true, true, m.Durable, m.NoMerged))
+	w.int("p", m.Partition)
+	w.bytes("k", m.Key)
+	w.bytes("o", m.Object)
 	if m.Durable {
-		if err := encodeKeyed(e, "d", func() error { return e.EncodeBool(true) }); err != nil {
-			return err
-		}
+		w.flag("d")
 	}
 	if m.NoMerged {
-		return encodeKeyed(e, "n", func() error { return e.EncodeBool(true) })
+		w.flag("n")
 	}
-	return nil
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
@@ -210,13 +233,11 @@ func (m *putReplicaReq) DecodeMsgpack(d *msgpack.Decoder) error {
 
 // EncodeMsgpack implements msgpack.CustomEncoder.
 func (m *putReplicaResp) EncodeMsgpack(e *msgpack.Encoder) error {
-	if err := e.EncodeMapLen(fields(len(m.Object) > 0)); err != nil {
-		return err
-	}
+	w := newMapWriter(e, fields(len(m.Object) > 0))
 	if len(m.Object) > 0 {
-		return encodeKeyed(e, "o", func() error { return e.EncodeBytes(m.Object) })
+		w.bytes("o", m.Object)
 	}
-	return nil
+	return w.err
 }
 
 // DecodeMsgpack implements msgpack.CustomDecoder.
