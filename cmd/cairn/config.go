@@ -31,10 +31,11 @@ type Config struct {
 	LogFormat       string
 	Pprof           bool
 
-	// The storage engine's memory: Badger's block cache, its memtables
-	// (count × size), its concurrent compactions and the size of the
-	// tables they build in memory.
+	// The storage engine's memory: Badger's block cache, the row cache,
+	// its memtables (count × size), its concurrent compactions and the
+	// size of the tables they build in memory.
 	BlockCacheSize int64
+	CacheSize      int64
 	MemTableSize   int64
 	NumMemtables   int
 	Compactors     int
@@ -116,6 +117,7 @@ func DefaultConfig() Config {
 		SyncInterval:       sc.SyncInterval,
 		CommitDelay:        sc.CommitDelay,
 		BlockCacheSize:     sc.BlockCacheSize,
+		CacheSize:          sc.CacheSize,
 		MemTableSize:       sc.MemTableSize,
 		NumMemtables:       sc.NumMemtables,
 		Compactors:         sc.NumCompactors,
@@ -191,7 +193,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--sync: %w", err)
 	}
 	if err := c.storeConfig().Validate(); err != nil {
-		return fmt.Errorf("--sync-interval, --commit-delay, --block-cache-size, --memtable-size, --memtables, --compactors, --table-size: %w", err)
+		return fmt.Errorf("--sync-interval, --commit-delay, --block-cache-size, --cache-size, --memtable-size, --memtables, --compactors, --table-size: %w", err)
 	}
 	if c.RaftAddr == "" || c.RPCAddr == "" {
 		return errors.New("--raft-addr and --rpc-addr must be set")
@@ -260,6 +262,7 @@ func (c Config) storeConfig() store.Config {
 	sc.SyncInterval = c.SyncInterval
 	sc.CommitDelay = c.CommitDelay
 	sc.BlockCacheSize = c.BlockCacheSize
+	sc.CacheSize = c.CacheSize
 	sc.MemTableSize = c.MemTableSize
 	sc.NumMemtables = c.NumMemtables
 	sc.NumCompactors = c.Compactors

@@ -54,6 +54,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "group commit period for --sync interval")
 	fs.DurationVar(&cfg.CommitDelay, "commit-delay", cfg.CommitDelay, "how long a group commit that a durable write waits for gathers more writes before it fsyncs (0: at once)")
 	fs.Int64Var(&cfg.BlockCacheSize, "block-cache-size", cfg.BlockCacheSize, "bytes of Badger's cache of decompressed table blocks (0: no cache and no compression)")
+	fs.Int64Var(&cfg.CacheSize, "cache-size", cfg.CacheSize, "bytes of the row cache: stored objects read, kept up to date by writes (0: none)")
 	fs.Int64Var(&cfg.MemTableSize, "memtable-size", cfg.MemTableSize, "bytes of one Badger memtable; also bounds one atomic write")
 	fs.IntVar(&cfg.NumMemtables, "memtables", cfg.NumMemtables, "Badger memtables kept in memory before writes stall (memory for writes: this × --memtable-size)")
 	fs.IntVar(&cfg.Compactors, "compactors", cfg.Compactors, "compactions Badger runs at once, at least 2 (each holds the tables it builds in memory)")

@@ -62,6 +62,17 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_row_cache_hits_total",
+			Help: "Reads of the storage engine answered from the row cache."},
+			func() float64 { return float64(eng.CacheStats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_row_cache_misses_total",
+			Help: "Reads of the storage engine that missed the row cache."},
+			func() float64 { return float64(eng.CacheStats().Misses) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cairn_store_row_cache_bytes",
+			Help: "Bytes the row cache holds (at most --cache-size)."},
+			func() float64 { return float64(eng.CacheStats().Bytes) }),
+	)
 
 	nc := node.DefaultConfig()
 	nc.NodeID = id

@@ -41,6 +41,9 @@ type Badger struct {
 	// dropMu makes writes wait while DropPrefix runs: Badger itself would
 	// fail them with ErrBlockedWrites.
 	dropMu sync.RWMutex
+
+	// cache is the row cache (nil when Config.CacheSize is 0).
+	cache *rowCache
 }
 
 var _ Engine = (*Badger)(nil)
@@ -100,7 +103,7 @@ func OpenBadger(cfg Config) (*Badger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open badger in %s: %w", cfg.Dir, err)
 	}
-	b := &Badger{cfg: cfg, db: db, syncer: newBadgerSyncer(db, cfg.Dir)}
+	b := &Badger{cfg: cfg, db: db, syncer: newBadgerSyncer(db, cfg.Dir), cache: newRowCache(cfg.CacheSize)}
 	switch cfg.Sync {
 	case SyncAlways:
 		b.gc = newImmediateCommit(cfg.Clock, cfg.CommitDelay, b.syncer.sync, cfg.Logger)
@@ -132,9 +135,17 @@ func (b *Badger) Get(p Partition, key []byte) ([]byte, error) {
 		return nil, err
 	}
 	defer b.exit()
+	k := encodeKey(p, key)
+	var ticket fillTicket
+	if b.cache != nil {
+		if v, ok := b.cache.get(k); ok {
+			return v, nil
+		}
+		ticket = b.cache.ticket(k)
+	}
 	var v []byte
 	err := b.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(encodeKey(p, key))
+		item, err := txn.Get(k)
 		if err != nil {
 			return err
 		}
@@ -152,6 +163,9 @@ func (b *Badger) Get(p Partition, key []byte) ([]byte, error) {
 	}
 	if v == nil {
 		v = []byte{}
+	}
+	if b.cache != nil {
+		b.cache.fill(ticket, k, v)
 	}
 	return v, nil
 }
@@ -194,10 +208,19 @@ func (b *Badger) Write(batch []Op) error {
 func (b *Badger) apply(batch []Op) error {
 	b.dropMu.RLock()
 	defer b.dropMu.RUnlock()
+	var kbuf [2][]byte
+	keys := kbuf[:0]
+	for i := range batch {
+		keys = append(keys, encodeKey(batch[i].Partition, batch[i].Key))
+	}
+	var cw cacheWrite
+	if b.cache != nil {
+		b.cache.begin(&cw, keys)
+	}
 	err := b.db.Update(func(txn *badger.Txn) error {
 		for i := range batch {
 			op := &batch[i]
-			k := encodeKey(op.Partition, op.Key)
+			k := keys[i]
 			var err error
 			if op.Delete {
 				err = txn.Delete(k)
@@ -210,6 +233,9 @@ func (b *Badger) apply(batch []Op) error {
 		}
 		return nil
 	})
+	if b.cache != nil {
+		b.cache.end(&cw, keys, batch, err == nil)
+	}
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return fmt.Errorf("%w: %v", ErrBatchTooLarge, err)
 	}
@@ -315,7 +341,12 @@ func (b *Badger) DropPartition(p Partition) error {
 func (b *Badger) dropPrefix(p Partition) error {
 	b.dropMu.Lock()
 	defer b.dropMu.Unlock()
-	if err := b.db.DropPrefix(partitionPrefix(p)); err != nil {
+	err := b.db.DropPrefix(partitionPrefix(p))
+	if b.cache != nil {
+		// Even a failed drop may have removed some of the keys.
+		b.cache.dropPartition(p)
+	}
+	if err != nil {
 		return fmt.Errorf("store: drop partition %d: %w", p, err)
 	}
 	if b.gc != nil {

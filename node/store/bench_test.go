@@ -115,8 +115,23 @@ func BenchmarkBadgerPutWhileCommitting(b *testing.B) {
 }
 
 func BenchmarkBadgerGet(b *testing.B) {
+	for _, bc := range []struct {
+		name      string
+		cacheSize int64
+	}{{"rowcache", DefaultConfig().CacheSize}, {"nocache", 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Sync = SyncNone
+			cfg.CacheSize = bc.cacheSize
+			benchGet(b, openBenchBadgerConfig(b, cfg))
+		})
+	}
+}
+
+// benchGet reads random keys of 100k (100-byte values) from e, which with
+// a row cache of the default size holds most of them after a while.
+func benchGet(b *testing.B, e *Badger) {
 	const keys = 100_000
-	e := openBenchBadger(b, SyncNone)
 	value := make([]byte, 100)
 	batch := make([]Op, 0, 1000)
 	for i := range uint64(keys) {
@@ -143,6 +158,11 @@ func BenchmarkBadgerGet(b *testing.B) {
 			}
 		}
 	})
+	b.StopTimer()
+	if e.cache != nil {
+		hits, misses, _ := e.cache.stats()
+		b.ReportMetric(float64(hits)/float64(hits+misses), "hit-ratio")
+	}
 }
 
 // BenchmarkFsync prices one fsync, serially, three ways: a bare write+fsync

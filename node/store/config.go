@@ -37,6 +37,12 @@ type Config struct {
 	// disables it and, because Badger needs the cache to decompress,
 	// compression too.
 	BlockCacheSize int64
+	// CacheSize is the row cache: values read, in bytes of keys and
+	// values, kept up to date by later writes, so that a hot key's read
+	// (a get's, or the one before each replica write) skips Badger's
+	// memtables and levels. Values longer than CacheSize/64 (at most
+	// 64 KiB) are not cached. Zero disables it.
+	CacheSize int64
 	// NumCompactors is how many compactions Badger runs at once (at least
 	// 2: Badger's first compactor only takes L0). Each builds its output
 	// tables whole in memory before writing them, up to 13 tables of twice
@@ -73,15 +79,17 @@ type Config struct {
 //
 // Sizes suit a laptop running several nodes, and keep an engine's heap
 // bounded by them whatever the size of the data: three 16 MiB memtables, a
-// 32 MiB block cache, and two compactions building 2 MiB tables. Compaction
-// builders are most of the heap under write load (Badger holds each table
-// it builds whole in memory, and pools up to eight builders' buffers); with
-// Badger's defaults (four compactors, tables doubling in size at each
-// level) they grew with the data. Measured by BenchmarkMemoryPerKey in
-// node (make bench-memory: one node, 100-byte values, writes as fast as
-// the node takes them, 2 vCPUs), the live heap after a GC stayed between
-// 160 and 210 MiB from 1M to 10M keys, where it had reached 730 MiB at
-// 10M with Badger's defaults. Any single value fits in one batch.
+// 32 MiB block cache, a 16 MiB row cache, and two compactions building
+// 2 MiB tables. Compaction builders are most of the heap under write load
+// (Badger holds each table it builds whole in memory, and pools up to
+// eight builders' buffers); with Badger's defaults (four compactors,
+// tables doubling in size at each level) they grew with the data.
+// Measured by BenchmarkMemoryPerKey in node (make bench-memory: one node,
+// 100-byte values, writes as fast as the node takes them, 2 vCPUs), the
+// live heap after a GC stayed between 160 and 210 MiB from 1M to 10M keys
+// before the row cache existed (it adds at most its size), where it had
+// reached 730 MiB at 10M with Badger's defaults. Any single value fits in
+// one batch.
 //
 // What does grow with the data is outside the heap: Badger maps its table
 // files into memory and reads table indexes and bloom filters in place, so
@@ -130,6 +138,7 @@ func DefaultConfig() Config {
 		MemTableSize:     16 << 20,
 		NumMemtables:     3,
 		BlockCacheSize:   32 << 20,
+		CacheSize:        16 << 20,
 		NumCompactors:    2,
 		TableSize:        2 << 20,
 		ValueLogFileSize: 64 << 20,
@@ -140,8 +149,8 @@ func DefaultConfig() Config {
 }
 
 // DefaultLocalConfig is DefaultConfig tuned for tests that open many engines
-// in one process: 4 MiB memtables, a 4 MiB cache, 16 MiB value-log files,
-// values of 64 KiB and more in the value log (so tests exercise it), and a
+// in one process: 4 MiB memtables, a 4 MiB block cache, a 1 MiB row
+// cache, 16 MiB value-log files, values of 64 KiB and more in the value log (so tests exercise it), and a
 // 1 ms group commit.
 func DefaultLocalConfig() Config {
 	c := DefaultConfig()
@@ -150,6 +159,7 @@ func DefaultLocalConfig() Config {
 	c.MemTableSize = 4 << 20
 	c.NumMemtables = 2
 	c.BlockCacheSize = 4 << 20
+	c.CacheSize = 1 << 20
 	c.ValueLogFileSize = 16 << 20
 	c.ValueThreshold = 64 << 10
 	return c
@@ -179,6 +189,8 @@ func (c Config) Validate() error {
 		return errors.New("store: NumMemtables must be at least 1")
 	case c.BlockCacheSize < 0:
 		return errors.New("store: BlockCacheSize must not be negative")
+	case c.CacheSize < 0:
+		return errors.New("store: CacheSize must not be negative")
 	case c.NumCompactors < 2:
 		return fmt.Errorf("store: NumCompactors %d must be at least 2", c.NumCompactors)
 	case c.TableSize < 1<<20:

@@ -18,8 +18,13 @@ type engineFactory func(t *testing.T) Engine
 func openBadgerForTest(t *testing.T, policy SyncPolicy) Engine {
 	t.Helper()
 	cfg := DefaultLocalConfig()
-	cfg.Dir = t.TempDir()
 	cfg.Sync = policy
+	return openBadgerConfigForTest(t, cfg)
+}
+
+func openBadgerConfigForTest(t *testing.T, cfg Config) *Badger {
+	t.Helper()
+	cfg.Dir = t.TempDir()
 	b, err := OpenBadger(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +37,12 @@ var factories = map[string]engineFactory{
 	"badger-always":   func(t *testing.T) Engine { return openBadgerForTest(t, SyncAlways) },
 	"badger-interval": func(t *testing.T) Engine { return openBadgerForTest(t, SyncInterval) },
 	"badger-none":     func(t *testing.T) Engine { return openBadgerForTest(t, SyncNone) },
-	"mem":             func(t *testing.T) Engine { return NewMem() },
+	"badger-nocache": func(t *testing.T) Engine {
+		cfg := DefaultLocalConfig()
+		cfg.Sync, cfg.CacheSize = SyncNone, 0
+		return openBadgerConfigForTest(t, cfg)
+	},
+	"mem": func(t *testing.T) Engine { return NewMem() },
 	"mem-interval": func(t *testing.T) Engine {
 		return NewMem(Config{Sync: SyncInterval, SyncInterval: time.Millisecond})
 	},
