@@ -237,16 +237,8 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 		}
 		return "", false
 	}
-	// The coordinator's own durability is one more reply, so its fsync
-	// overlaps the other replicas' writes.
-	wg.Go(func() {
-		var err error
-		if durable {
-			err = n.eng.WaitDurable(ctx)
-		}
-		replies <- putReply{vn: coord.VNode, primary: coord.Role == ring.Primary, durable: durable && err == nil, obj: obj, err: err}
-	})
-	for i, e := range others {
+	// write sends the write to others[i], and to spares while it fails.
+	write := func(i int, e ring.PrefEntry) {
 		if e.Role == ring.Fallback {
 			// Picked up front: gossip already said the primary is down.
 			n.metrics.fallbackWrites.Add(1)
@@ -258,25 +250,46 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 		// list, not from which goroutine ran first, and the deterministic
 		// simulation replays it.
 		timeout := n.cfg.ReplicaTimeout + time.Duration(i)*time.Microsecond
-		wg.Go(func() {
-			for {
-				rctx, cancel := context.WithTimeout(ctx, timeout)
-				merged, err := n.replicas.PutReplica(rctx, e.VNode, key, obj, ReplicaWrite{Durable: durable, Merged: wantMerged})
-				cancel()
-				if err == nil || ctx.Err() != nil {
-					replies <- putReply{vn: e.VNode, primary: e.Role == ring.Primary, durable: durable && err == nil, obj: merged, err: err}
-					return
-				}
-				spare, ok := nextSpare()
-				if !ok {
-					replies <- putReply{vn: e.VNode, err: err}
-					return
-				}
-				n.log.Debug("replica failed, writing to a fallback", "vnode", vnodeName(e.VNode), "fallback", spare, "err", err)
-				n.metrics.fallbackWrites.Add(1)
-				e = ring.PrefEntry{VNode: ring.VNode{Partition: e.Partition, Node: spare}, Role: ring.Fallback, Owner: e.Owner}
+		for {
+			rctx, cancel := context.WithTimeout(ctx, timeout)
+			merged, err := n.replicas.PutReplica(rctx, e.VNode, key, obj, ReplicaWrite{Durable: durable, Merged: wantMerged})
+			cancel()
+			if err == nil || ctx.Err() != nil {
+				replies <- putReply{vn: e.VNode, primary: e.Role == ring.Primary, durable: durable && err == nil, obj: merged, err: err}
+				return
 			}
-		})
+			spare, ok := nextSpare()
+			if !ok {
+				replies <- putReply{vn: e.VNode, err: err}
+				return
+			}
+			n.log.Debug("replica failed, writing to a fallback", "vnode", vnodeName(e.VNode), "fallback", spare, "err", err)
+			n.metrics.fallbackWrites.Add(1)
+			e = ring.PrefEntry{VNode: ring.VNode{Partition: e.Partition, Node: spare}, Role: ring.Fallback, Owner: e.Owner}
+		}
+	}
+	// The coordinator's own durability is one more reply, so its fsync
+	// overlaps the other replicas' writes. This node's other vnodes (when
+	// it stands in for a fallback) are written after it on the same
+	// goroutine, so the request sees their replies in list order, not in
+	// the order the Go scheduler ran goroutines, which would decide what
+	// it counted first (and which the simulation could not replay).
+	wg.Go(func() {
+		var err error
+		if durable {
+			err = n.eng.WaitDurable(ctx)
+		}
+		replies <- putReply{vn: coord.VNode, primary: coord.Role == ring.Primary, durable: durable && err == nil, obj: obj, err: err}
+		for i, e := range others {
+			if e.Node == n.cfg.NodeID {
+				write(i, e)
+			}
+		}
+	})
+	for i, e := range others {
+		if e.Node != n.cfg.NodeID {
+			wg.Go(func() { write(i, e) })
+		}
 	}
 	for _, e := range append([]ring.PrefEntry{coord}, others...) {
 		to, ok := rt.pending[e.Partition]
