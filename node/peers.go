@@ -107,9 +107,12 @@ func (p peers) PutReplica(ctx context.Context, vn ring.VNode, key []byte, obj *o
 	if vn.Node == p.n.cfg.NodeID {
 		return p.n.local.PutReplica(ctx, vn, key, obj, w)
 	}
-	raw, err := object.Encode(obj)
-	if err != nil {
-		return nil, err
+	raw := w.Encoded
+	if raw == nil {
+		var err error
+		if raw, err = object.Encode(obj); err != nil {
+			return nil, err
+		}
 	}
 	what := "put to " + vnodeName(vn)
 	resp, err := call[putReplicaResp](ctx, p, vn.Node, methodPutReplica, what,

@@ -135,7 +135,7 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 
 	now := n.cfg.Clock.Now()
 	var refused error
-	obj, err := n.local.modify(ctx, coord.Partition, key, false, func(cur *object.Object) *object.Object {
+	obj, raw, err := n.local.modifyEncoded(ctx, coord.Partition, key, false, func(cur *object.Object) *object.Object {
 		a, err := n.epochs.coordActor(coord.VNode, cur, s.cctx)
 		if err != nil {
 			refused = fmt.Errorf("%w: the coordinating vnode %s cannot take a new actor epoch: %w", ErrQuorumNotMet, vnodeName(coord.VNode), err)
@@ -163,7 +163,7 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 	durable := q.dw > 0
 	replies := make(chan putReply, len(pl)+1)
 	n.spawn(func(bctx context.Context) {
-		n.sendPut(bctx, rt, key, obj, durable, s.returnBody, coord, others, spares, replies)
+		n.sendPut(bctx, rt, key, obj, raw, durable, s.returnBody, coord, others, spares, replies)
 	})
 
 	var (
@@ -208,13 +208,13 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 		ErrQuorumNotMet, q.w, q.dw, q.pw, acks, answered, durableAcks, primaryAcks)
 }
 
-// sendPut sends the coordinated object to every other replica, each
-// answer one reply (with the replica's merge when wantMerged); a replica
-// that fails is replaced by the next spare node (sloppy quorum) while
-// spares and time last. A partition being
-// handed off also sends to its next owner, outside the quorum, so that
-// the move loses no write.
-func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object.Object, durable, wantMerged bool,
+// sendPut sends the coordinated object (raw: its encoding) to every other
+// replica, each answer one reply (with the replica's merge when
+// wantMerged); a replica that fails is replaced by the next spare node
+// (sloppy quorum) while spares and time last. A partition being handed
+// off also sends to its next owner, outside the quorum, so that the move
+// loses no write.
+func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object.Object, raw []byte, durable, wantMerged bool,
 	coord ring.PrefEntry, others []ring.PrefEntry, spares []string, replies chan<- putReply) {
 	var (
 		wg     sync.WaitGroup
@@ -252,7 +252,7 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 		timeout := n.cfg.ReplicaTimeout + time.Duration(i)*time.Microsecond
 		for {
 			rctx, cancel := context.WithTimeout(ctx, timeout)
-			merged, err := n.replicas.PutReplica(rctx, e.VNode, key, obj, ReplicaWrite{Durable: durable, Merged: wantMerged})
+			merged, err := n.replicas.PutReplica(rctx, e.VNode, key, obj, ReplicaWrite{Durable: durable, Merged: wantMerged, Encoded: raw})
 			cancel()
 			if err == nil || ctx.Err() != nil {
 				replies <- putReply{vn: e.VNode, primary: e.Role == ring.Primary, durable: durable && err == nil, obj: merged, err: err}
@@ -298,7 +298,7 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 		}
 		vn := ring.VNode{Partition: e.Partition, Node: to}
 		wg.Go(func() {
-			if _, err := n.replicas.PutReplica(ctx, vn, key, obj, ReplicaWrite{}); err != nil {
+			if _, err := n.replicas.PutReplica(ctx, vn, key, obj, ReplicaWrite{Encoded: raw}); err != nil {
 				n.log.Warn("write to a partition's next owner failed", "vnode", vnodeName(vn), "err", err)
 			}
 		})

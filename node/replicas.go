@@ -34,4 +34,8 @@ type ReplicaWrite struct {
 	// back; without Merged it answers with an acknowledgement alone, and
 	// the coordinator saves decoding and merging what it does not use.
 	Merged bool
+	// Encoded, when set, is the object's encoding, which the caller
+	// already has: a remote write sends it rather than encode the object
+	// again.
+	Encoded []byte
 }
