@@ -69,9 +69,9 @@ matrix_main() {
 	echo
 	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, N=3 R=W=2, $RECORDS records," \
 		"$CLIENTS clients, $VALUE_SIZE-byte values, workload $WORKLOAD for $DURATION; ratios against the default; latency in ms"
-	local row='%-19s %-22s %10s %7s %9s %7s %9s %10s %7s\n'
+	local row='%-19s %-22s %10s %7s %9s %7s %9s %10s %10s %7s\n'
 	# shellcheck disable=SC2059
-	printf "$row" CONFIGURATION 'NODE SETTING' 'LOAD OPS/S' RATIO "$(tr a-z A-Z <<<"$WORKLOAD") OPS/S" RATIO 'READ P99' 'WRITE P99' ERRORS
+	printf "$row" CONFIGURATION 'NODE SETTING' 'LOAD OPS/S' RATIO "$(tr a-z A-Z <<<"$WORKLOAD") OPS/S" RATIO 'CPU µs/OP' 'READ P99' 'WRITE P99' ERRORS
 	local base_load base_run load run errors
 	base_load=$(bench_field load-0 insert .ops_per_sec)
 	base_run=$(bench_field run-0 total .ops_per_sec)
@@ -80,7 +80,7 @@ matrix_main() {
 		setting=${ROWS[$i]#*|}
 		if [[ $setting == n/a* ]]; then
 			# shellcheck disable=SC2059
-			printf "$row" "$name" "$setting" n/a n/a n/a n/a n/a n/a n/a
+			printf "$row" "$name" "$setting" n/a n/a n/a n/a n/a n/a n/a n/a
 			continue
 		fi
 		load=$(bench_field "load-$i" insert .ops_per_sec)
@@ -88,10 +88,11 @@ matrix_main() {
 		errors=$(($(bench_field "load-$i" total .errors) + $(bench_field "run-$i" total .errors)))
 		# shellcheck disable=SC2059
 		printf "$row" "$name" "${setting:--}" "$(bench_fmt "$load")" "$(ratio "$load" "$base_load")" \
-			"$(bench_fmt "$run")" "$(ratio "$run" "$base_run")" \
+			"$(bench_fmt "$run")" "$(ratio "$run" "$base_run")" "$(bench_cpu "run-$i")" \
 			"$(bench_field "run-$i" read .latency_ms.p99)" "$(write_p99 "run-$i")" "$errors"
 	done
-	echo "LOAD: inserts only; WRITE P99: of the workload's updates (or read-modify-writes, puts, inserts); JSON reports in $OUT"
+	echo "LOAD: inserts only; CPU µs/OP: the three nodes' CPU time per operation of the workload; WRITE P99: of the" \
+		"workload's updates (or read-modify-writes, puts, inserts); JSON reports in $OUT"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }

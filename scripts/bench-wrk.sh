@@ -29,17 +29,6 @@ source "$ROOT/scripts/bench.sh"
 
 command -v wrk >/dev/null || bench_die "needs wrk (apt-get install wrk)"
 
-# cpu_ticks PID... prints the user+system clock ticks the processes have used.
-cpu_ticks() {
-	local pid total=0
-	for pid in "$@"; do
-		[[ -r /proc/$pid/stat ]] || continue
-		# fields 14 and 15 (utime, stime), after the command name in parentheses
-		total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
-	done
-	echo "$total"
-}
-
 # io_calls FIELD PID... prints the sum of FIELD (syscr: read system calls,
 # syscw: write system calls) of /proc/PID/io over the processes.
 io_calls() {
@@ -56,7 +45,7 @@ io_calls() {
 wrk_phase() {
 	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes
 	IFS=, read -r -a nodes <<<"$NODES"
-	for n in node1 node2 node3; do pids+=("$(cat "$ROOT/.cluster/$n/pid")"); done
+	read -r -a pids <<<"$(node_pids)"
 	before=$(cpu_ticks "${pids[@]}")
 	reads=$(io_calls syscr "${pids[@]}")
 	writes=$(io_calls syscw "${pids[@]}")

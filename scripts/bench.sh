@@ -41,6 +41,26 @@ bench_die() {
 	exit 1
 }
 
+# cpu_ticks PID... prints the user+system clock ticks the processes have used.
+cpu_ticks() {
+	local pid total=0
+	for pid in "$@"; do
+		[[ -r /proc/$pid/stat ]] || continue
+		# fields 14 and 15 (utime, stime), after the command name in parentheses
+		total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
+	done
+	echo "$total"
+}
+
+# node_pids prints the pids of the cluster's nodes.
+node_pids() {
+	local f pids=()
+	for f in "$ROOT"/.cluster/node*/pid; do
+		[[ -r $f ]] && pids+=("$(cat "$f")")
+	done
+	echo "${pids[*]}"
+}
+
 # bench_preflight checks what a benchmark needs before anything starts.
 bench_preflight() {
 	command -v jq >/dev/null || bench_die "needs jq (apt-get install jq)"
@@ -71,13 +91,26 @@ bench_up() {
 bench_down() { "$CLUSTER" down 2>/dev/null || true; }
 
 # bench_ctl NAME ARGS... runs cairnctl bench against the cluster with the common
-# settings and keeps its JSON in $OUT/NAME.json.
+# settings, keeps its JSON in $OUT/NAME.json and the CPU clock ticks the nodes
+# used meanwhile in $OUT/NAME.ticks.
 bench_ctl() {
-	local name=$1
+	local name=$1 pids before
 	shift
+	read -r -a pids <<<"$(node_pids)"
+	before=$(cpu_ticks "${pids[@]}")
 	"$CTL" --node "$NODE" -o json bench --nodes "$NODES" --type "$TYPE" --bucket "$BUCKET" --records "$RECORDS" \
 		--clients "$CLIENTS" --value-size "$VALUE_SIZE" --ops "$OPS" "$@" >"$OUT/$name.json" ||
 		bench_die "cairnctl bench $* failed; its report is $OUT/$name.json"
+	echo $(($(cpu_ticks "${pids[@]}") - before)) >"$OUT/$name.ticks"
+}
+
+# bench_cpu NAME prints the nodes' CPU time per operation of NAME's last phase
+# in µs: the steadiest figure on a shared machine, where throughput varies
+# from run to run far more than the work a request costs.
+bench_cpu() {
+	awk -v ticks="$(cat "$OUT/$1.ticks")" -v hz="$(getconf CLK_TCK)" \
+		-v ops="$(jq -r '.phases[-1].total.count' "$OUT/$1.json")" \
+		'BEGIN { if (ops > 0) printf "%.0f", ticks / hz * 1e6 / ops; else print "-" }'
 }
 
 # bench_load inserts the records (bounded by LOAD_DURATION, and refused if it
@@ -118,19 +151,20 @@ bench_main() {
 	echo
 	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, N=3 R=W=2, $RECORDS records," \
 		"$CLIENTS clients, $VALUE_SIZE-byte values, $DURATION per workload; latency in ms"
-	local row='%-9s %9s %8s %10s %10s %11s %11s\n'
+	local row='%-9s %9s %8s %10s %10s %11s %11s %13s\n'
 	# shellcheck disable=SC2059
-	printf "$row" WORKLOAD OPS/S ERRORS 'READ P50' 'READ P99' 'WRITE P50' 'WRITE P99'
+	printf "$row" WORKLOAD OPS/S ERRORS 'READ P50' 'READ P99' 'WRITE P50' 'WRITE P99' 'CPU µs/OP'
 	# shellcheck disable=SC2059
 	printf "$row" load "$(bench_fmt "$(bench_field load insert .ops_per_sec)")" "$(bench_field load insert .errors)" - - \
-		"$(bench_field load insert .latency_ms.p50)" "$(bench_field load insert .latency_ms.p99)"
+		"$(bench_field load insert .latency_ms.p50)" "$(bench_field load insert .latency_ms.p99)" "$(bench_cpu load)"
 	for w in a b c; do
 		# shellcheck disable=SC2059
 		printf "$row" "$w" "$(bench_fmt "$(bench_field "$w" total .ops_per_sec)")" "$(bench_field "$w" total .errors)" \
 			"$(bench_field "$w" read .latency_ms.p50)" "$(bench_field "$w" read .latency_ms.p99)" \
-			"$(bench_field "$w" update .latency_ms.p50)" "$(bench_field "$w" update .latency_ms.p99)"
+			"$(bench_field "$w" update .latency_ms.p50)" "$(bench_field "$w" update .latency_ms.p99)" "$(bench_cpu "$w")"
 	done
-	echo "write: the inserts of the load, the updates of a and b (blind puts); JSON reports in $OUT"
+	echo "write: the inserts of the load, the updates of a and b (blind puts); CPU µs/OP: the three nodes' CPU time" \
+		"per operation; JSON reports in $OUT"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
