@@ -13,6 +13,7 @@ type Pool struct {
 	maxIdle int64
 	idle    atomic.Int64 // goroutines parked or about to park
 	started atomic.Int64 // goroutines started, for tests
+	exited  atomic.Int64 // goroutines that returned, for tests
 	wg      sync.WaitGroup
 	once    sync.Once
 }
@@ -45,6 +46,7 @@ func (p *Pool) Go(f func()) {
 // parked goroutines without it or is closed.
 func (p *Pool) loop(f func()) {
 	defer p.wg.Done()
+	defer p.exited.Add(1)
 	for {
 		f()
 		// f is dead from here until it is handed the next function, so a
