@@ -159,9 +159,8 @@ func benchGet(b *testing.B, e *Badger) {
 		}
 	})
 	b.StopTimer()
-	if e.cache != nil {
-		hits, misses, _ := e.cache.stats()
-		b.ReportMetric(float64(hits)/float64(hits+misses), "hit-ratio")
+	if s := e.CacheStats(); s.Hits+s.Misses > 0 {
+		b.ReportMetric(float64(s.Hits)/float64(s.Hits+s.Misses), "hit-ratio")
 	}
 }
 

@@ -127,8 +127,10 @@ func (rc *rowCache) fill(t fillTicket, k, v []byte) {
 
 // cacheWrite is a write's registration in the shards of its keys.
 type cacheWrite struct {
-	marks []shardMark // one per distinct shard
-	buf   [4]shardMark
+	shards []int       // the shard of each key
+	marks  []shardMark // one per distinct shard
+	sbuf   [4]int
+	mbuf   [4]shardMark
 }
 
 type shardMark struct {
@@ -139,10 +141,11 @@ type shardMark struct {
 
 // begin registers in w a write of the encoded keys.
 func (rc *rowCache) begin(w *cacheWrite, keys [][]byte) {
-	w.marks = w.buf[:0]
+	w.shards, w.marks = w.sbuf[:0], w.mbuf[:0]
 next:
 	for _, k := range keys {
 		i := rc.shard(k)
+		w.shards = append(w.shards, i)
 		for _, m := range w.marks {
 			if m.shard == i {
 				continue next
@@ -170,7 +173,7 @@ func (rc *rowCache) end(w *cacheWrite, keys [][]byte, batch []Op, applied bool) 
 		s.writing--
 		keep := applied && m.alone && s.begun == m.mine
 		for n, k := range keys {
-			if rc.shard(k) != m.shard {
+			if w.shards[n] != m.shard {
 				continue
 			}
 			op := &batch[n]
@@ -206,11 +209,6 @@ func (rc *rowCache) dropPartition(p Partition) {
 	}
 }
 
-// stats returns the cache's hits, misses and weight in bytes.
-func (rc *rowCache) stats() (hits, misses uint64, bytes int64) {
-	return rc.hits.Load(), rc.misses.Load(), int64(rc.c.WeightedSize())
-}
-
 // CacheStats are the row cache's figures since the engine opened.
 type CacheStats struct {
 	// Hits and Misses count Gets answered from the cache and not.
@@ -225,7 +223,6 @@ func (b *Badger) CacheStats() CacheStats {
 	if b.cache == nil {
 		return CacheStats{}
 	}
-	var s CacheStats
-	s.Hits, s.Misses, s.Bytes = b.cache.stats()
-	return s
+	rc := b.cache
+	return CacheStats{Hits: rc.hits.Load(), Misses: rc.misses.Load(), Bytes: int64(rc.c.WeightedSize())}
 }

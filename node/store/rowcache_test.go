@@ -293,9 +293,8 @@ func TestRowCacheConcurrent(t *testing.T) {
 	wg.Wait()
 	stop.Store(true)
 	racing.Wait()
-	hits, misses, _ := b.cache.stats()
-	if hits == 0 {
-		t.Fatalf("the cache never hit (%d misses): the test did not exercise it", misses)
+	if s := b.CacheStats(); s.Hits == 0 {
+		t.Fatalf("the cache never hit (%d misses): the test did not exercise it", s.Misses)
 	}
 	for i := range keys + raced {
 		want, err := readUncached(b, Partition(i%3), key(i))
