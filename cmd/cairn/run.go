@@ -72,6 +72,15 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cairn_store_row_cache_bytes",
 			Help: "Bytes the row cache holds (at most --cache-size)."},
 			func() float64 { return float64(eng.CacheStats().Bytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_syncs_total",
+			Help: "Group commits that fsynced the storage engine's files."},
+			func() float64 { return float64(eng.SyncStats().Syncs) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_sync_seconds_total",
+			Help: "Time the group commits spent fsyncing."},
+			func() float64 { return eng.SyncStats().SyncTime.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_sync_waiters_total",
+			Help: "Durable writes (dw, or every write under --sync always) the group commits released; divided by cairn_store_syncs_total, the writes that shared an fsync."},
+			func() float64 { return float64(eng.SyncStats().Waiters) }),
 	)
 
 	nc := node.DefaultConfig()

@@ -213,6 +213,11 @@ func (b *Badger) apply(batch []Op) error {
 	for i := range batch {
 		keys = append(keys, encodeKey(batch[i].Partition, batch[i].Key))
 	}
+	if b.gc != nil {
+		// Ended after noteWrite, and before the caller waits for a commit.
+		b.gc.beginWrite()
+		defer b.gc.endWrite()
+	}
 	var cw cacheWrite
 	if b.cache != nil {
 		b.cache.begin(&cw, keys)
@@ -373,6 +378,14 @@ func (b *Badger) Sync() error {
 		return fmt.Errorf("store: sync: %w", err)
 	}
 	return nil
+}
+
+// SyncStats returns the group commit's figures (zero under SyncNone).
+func (b *Badger) SyncStats() SyncStats {
+	if b.gc == nil {
+		return SyncStats{}
+	}
+	return b.gc.stats()
 }
 
 // WaitDurable implements Engine. Under SyncAlways it returns at once:

@@ -291,32 +291,93 @@ func await[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
-// With a commit delay, a waiter's commit waits that long on the engine's
-// clock before it fsyncs, and waiters that arrive meanwhile share the one
-// fsync.
-func TestGroupCommitDelayGathersWaiters(t *testing.T) {
+// newDelayedCommit is an interval-mode group commit whose ticker never
+// fires within a test, with a commit delay of delay on clk, counting its
+// fsyncs.
+func newDelayedCommit(t *testing.T, clk *clock.Fake, delay time.Duration, syncs *int) *groupCommit {
+	g := newGroupCommit(clk, time.Hour, delay, func() error { *syncs++; return nil }, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { _ = g.close() })
+	return g
+}
+
+// With writes in progress, a waiter's commit waits for them to return, and
+// their waiters share its fsync.
+func TestGroupCommitDelayGathersWritesInProgress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clk := clock.NewFake(time.Unix(0, 0))
 		syncs := 0
-		g := newGroupCommit(clk, time.Hour, time.Millisecond, func() error { syncs++; return nil }, slog.New(slog.DiscardHandler))
-		defer func() { _ = g.close() }()
-		errs := make(chan error, 3)
+		g := newDelayedCommit(t, clk, time.Hour, &syncs)
 		for range 3 {
+			g.beginWrite()
+		}
+		errs := make(chan error, 3)
+		for i := range 3 {
 			g.noteWrite()
+			g.endWrite()
 			go func() { errs <- g.wait(context.Background()) }()
 			synctest.Wait()
+			if i < 2 && (syncs != 0 || len(errs) != 0) {
+				t.Fatalf("with %d writes in progress: %d fsyncs, %d waiters released; want none", 2-i, syncs, len(errs))
+			}
 		}
-		if syncs != 0 || len(errs) != 0 {
-			t.Fatalf("before the delay passed: %d fsyncs, %d waiters released; want none", syncs, len(errs))
-		}
-		clk.Advance(time.Millisecond)
+		// The last write returned: the commit ran without the clock moving.
 		for range 3 {
 			if err := <-errs; err != nil {
 				t.Fatal(err)
 			}
 		}
 		if syncs != 1 {
-			t.Fatalf("three waiters within the delay took %d fsyncs, want 1", syncs)
+			t.Fatalf("three writes in progress together took %d fsyncs, want 1", syncs)
+		}
+		if st := g.stats(); st.Syncs != 1 || st.Waiters != 3 {
+			t.Fatalf("stats %+v, want 1 sync that released 3 waiters", st)
+		}
+	})
+}
+
+// With no write in progress nobody is about to join: the commit starts at
+// once, without waiting out the delay.
+func TestGroupCommitIdleCommitsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := clock.NewFake(time.Unix(0, 0))
+		syncs := 0
+		g := newDelayedCommit(t, clk, time.Hour, &syncs)
+		for want := 1; want <= 2; want++ {
+			g.beginWrite()
+			g.noteWrite()
+			g.endWrite()
+			if err := g.wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if syncs != want {
+				t.Fatalf("%d fsyncs after %d lone writes, want %d", syncs, want, want)
+			}
+		}
+	})
+}
+
+// A write that stays in progress holds a commit back for the delay at most.
+func TestGroupCommitDelayBoundsTheWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := clock.NewFake(time.Unix(0, 0))
+		syncs := 0
+		g := newDelayedCommit(t, clk, time.Millisecond, &syncs)
+		g.beginWrite() // never ends
+		g.noteWrite()
+		errs := make(chan error, 1)
+		go func() { errs <- g.wait(context.Background()) }()
+		synctest.Wait()
+		clk.Advance(time.Millisecond - time.Nanosecond)
+		synctest.Wait()
+		if syncs != 0 || len(errs) != 0 {
+			t.Fatalf("before the delay passed: %d fsyncs, %d waiters released; want none", syncs, len(errs))
+		}
+		clk.Advance(time.Nanosecond)
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		if syncs != 1 {
+			t.Fatalf("%d fsyncs, want 1", syncs)
 		}
 	})
 }
