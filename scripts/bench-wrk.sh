@@ -10,8 +10,8 @@
 # for DURATION each: one wrk process per node, CLIENTS connections in all. Prints
 # requests/s, errors, p50/p99 (the worst node's p99), the CPU time the three nodes
 # (from /proc) and the load generators (from the shell's times) spent per request,
-# and the nodes' read and write system calls per request (/proc/PID/io), then stops
-# the cluster.
+# the nodes' read and write system calls per request (/proc/PID/io), and their group
+# commits (fsyncs) per request (cairn_store_syncs_total), then stops the cluster.
 #
 #   RECORDS=10000 CLIENTS=16 VALUE_SIZE=100 DURATION=20s
 #   STRONG=1    the strongly consistent keyspace (scripts/bench.sh): linearizable GETs, and
@@ -41,14 +41,28 @@ io_calls() {
 	echo "$total"
 }
 
+# node_syncs prints the group commits (fsync rounds) the nodes have run, from
+# cairn_store_syncs_total in their /metrics.
+node_syncs() {
+	local n nodes total=0 v
+	IFS=, read -r -a nodes <<<"$NODES"
+	for n in "${nodes[@]}"; do
+		v=$(curl -fsS "http://$n/metrics" | awk '$1 == "cairn_store_syncs_total" { printf "%.0f", $2 }') ||
+			bench_die "no /metrics from $n"
+		total=$((total + ${v:-0}))
+	done
+	echo "$total"
+}
+
 # wrk_phase OP runs one wrk per node with OP (get or put) and prints a table row.
 wrk_phase() {
-	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes
+	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes syncs
 	IFS=, read -r -a nodes <<<"$NODES"
 	read -r -a pids <<<"$(node_pids)"
 	before=$(cpu_ticks "${pids[@]}")
 	reads=$(io_calls syscr "${pids[@]}")
 	writes=$(io_calls syscw "${pids[@]}")
+	syncs=$(node_syncs)
 	for n in "${nodes[@]}"; do
 		conns=$((CLIENTS / ${#nodes[@]} + (i < CLIENTS % ${#nodes[@]} ? 1 : 0)))
 		files+=("$OUT/wrk-$op-$i.txt")
@@ -65,8 +79,9 @@ wrk_phase() {
 	after=$(cpu_ticks "${pids[@]}")
 	reads=$(($(io_calls syscr "${pids[@]}") - reads))
 	writes=$(($(io_calls syscw "${pids[@]}") - writes))
+	syncs=$(($(node_syncs) - syncs))
 	for f in "${files[@]}"; do sed -n '2s/^/TIMES /p' "$f.times" >>"$f"; done
-	cat "${files[@]}" | awk -v op="$op" -v node_ticks=$((after - before)) -v reads="$reads" -v writes="$writes" \
+	cat "${files[@]}" | awk -v op="$op" -v node_ticks=$((after - before)) -v reads="$reads" -v writes="$writes" -v syncs="$syncs" \
 		-v hz="$(getconf CLK_TCK)" -v secs="${DURATION%s}" '
 		function dur(s,   m) { m = s; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", s); sub(/s$/, "", s); return m * 60 + s }
 		/^WRK / { rps += $2; status += $3; sock += $4; if ($5 > p50) p50 = $5; if ($6 > p99) p99 = $6; n++ }
@@ -74,8 +89,8 @@ wrk_phase() {
 		END {
 			if (n == 0) { print op ": no wrk report" > "/dev/stderr"; exit 1 }
 			reqs = rps * secs
-			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f %8.1f %8.1f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
-				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs, reads / reqs, writes / reqs
+			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f %8.1f %8.1f %8.2f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
+				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs, reads / reqs, writes / reqs, syncs / reqs
 		}'
 }
 
@@ -91,10 +106,11 @@ main() {
 	echo
 	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, $keyspace, $RECORDS records," \
 		"$CLIENTS wrk connections, $VALUE_SIZE-byte values, $DURATION per operation; latency in ms (p50, p99: the worst node's)"
-	printf '%-5s %9s %8s %8s %9s %9s %14s %14s %8s %8s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs' READS WRITES
+	printf '%-5s %9s %8s %8s %9s %9s %14s %14s %8s %8s %8s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs' READS WRITES FSYNCS
 	echo "$rows"
 	echo "NODES CPU µs: the three nodes' CPU time per request; WRK CPU µs: the load generators'; READS, WRITES: the nodes'" \
-		"read and write system calls per request (each write to a socket wakes another process). Raw output in $OUT"
+		"read and write system calls per request (each write to a socket wakes another process); FSYNCS: the nodes' group commits" \
+		"per request (cairn_store_syncs_total), each an fsync of the storage engine's log. Raw output in $OUT"
 }
 
 main "$@"
