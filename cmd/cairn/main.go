@@ -52,7 +52,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "host:port of the Riak-compatible HTTP API")
 	fs.StringVar(&cfg.Sync, "sync", cfg.Sync, "storage sync policy: always, interval or none")
 	fs.DurationVar(&cfg.SyncInterval, "sync-interval", cfg.SyncInterval, "group commit period for --sync interval")
-	fs.DurationVar(&cfg.CommitDelay, "commit-delay", cfg.CommitDelay, "the longest a group commit that a durable write waits for holds back its fsync while other writes are still being applied, so that they share it (0: never; with no write in progress it starts at once)")
+	fs.DurationVar(&cfg.CommitDelay, "commit-delay", cfg.CommitDelay, "how long a group commit that a durable write waits for gathers more writes before it fsyncs; an idle engine (no write in progress, no fsync within the delay) starts at once (0: always at once)")
 	fs.Int64Var(&cfg.BlockCacheSize, "block-cache-size", cfg.BlockCacheSize, "bytes of Badger's cache of decompressed table blocks (0: no cache and no compression)")
 	fs.Int64Var(&cfg.CacheSize, "cache-size", cfg.CacheSize, "bytes of the row cache: stored objects read, kept up to date by writes (0: none)")
 	fs.Int64Var(&cfg.MemTableSize, "memtable-size", cfg.MemTableSize, "bytes of one Badger memtable; also bounds one atomic write")

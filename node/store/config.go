@@ -20,11 +20,12 @@ type Config struct {
 	// most a power loss can take and the most a WaitDurable waits. Unused
 	// under SyncAlways, whose commits follow one another with no timer.
 	SyncInterval time.Duration
-	// CommitDelay is the longest a group commit that someone waits for
-	// (a dw write under interval, every write under always) holds back its
-	// fsync while other writes are being applied, so that their waiters
-	// share it instead of each paying for the next one. With no write in
-	// progress the commit starts at once. Zero never waits.
+	// CommitDelay is how long a group commit that someone waits for
+	// (a dw write under interval, every write under always) waits before
+	// it fsyncs, so that the writes arriving meanwhile share its fsync
+	// instead of each starting one of their own. An idle engine (no write
+	// in progress, no fsync within the delay) starts at once. Zero always
+	// starts at once.
 	CommitDelay time.Duration
 
 	// MemTableSize is the size of one Badger memtable (and of its WAL). It

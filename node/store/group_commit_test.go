@@ -300,34 +300,35 @@ func newDelayedCommit(t *testing.T, clk *clock.Fake, delay time.Duration, syncs 
 	return g
 }
 
-// With writes in progress, a waiter's commit waits for them to return, and
-// their waiters share its fsync.
-func TestGroupCommitDelayGathersWritesInProgress(t *testing.T) {
+// With a write in progress, a waiter's commit waits out the delay on the
+// engine's clock before it fsyncs, and the waiters that arrive meanwhile
+// share the one fsync.
+func TestGroupCommitDelayGathersWaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clk := clock.NewFake(time.Unix(0, 0))
 		syncs := 0
-		g := newDelayedCommit(t, clk, time.Hour, &syncs)
-		for range 3 {
-			g.beginWrite()
-		}
+		g := newDelayedCommit(t, clk, time.Millisecond, &syncs)
+		g.beginWrite() // still in progress when the first waiter joins
 		errs := make(chan error, 3)
-		for i := range 3 {
+		for range 3 {
 			g.noteWrite()
-			g.endWrite()
 			go func() { errs <- g.wait(context.Background()) }()
 			synctest.Wait()
-			if i < 2 && (syncs != 0 || len(errs) != 0) {
-				t.Fatalf("with %d writes in progress: %d fsyncs, %d waiters released; want none", 2-i, syncs, len(errs))
-			}
 		}
-		// The last write returned: the commit ran without the clock moving.
+		g.endWrite()
+		clk.Advance(time.Millisecond - time.Nanosecond)
+		synctest.Wait()
+		if syncs != 0 || len(errs) != 0 {
+			t.Fatalf("before the delay passed: %d fsyncs, %d waiters released; want none", syncs, len(errs))
+		}
+		clk.Advance(time.Nanosecond)
 		for range 3 {
 			if err := <-errs; err != nil {
 				t.Fatal(err)
 			}
 		}
 		if syncs != 1 {
-			t.Fatalf("three writes in progress together took %d fsyncs, want 1", syncs)
+			t.Fatalf("three waiters within the delay took %d fsyncs, want 1", syncs)
 		}
 		if st := g.stats(); st.Syncs != 1 || st.Waiters != 3 {
 			t.Fatalf("stats %+v, want 1 sync that released 3 waiters", st)
@@ -335,49 +336,38 @@ func TestGroupCommitDelayGathersWritesInProgress(t *testing.T) {
 	})
 }
 
-// With no write in progress nobody is about to join: the commit starts at
-// once, without waiting out the delay.
+// An idle engine (no write in progress, no commit within the delay) has
+// nobody about to join: its commit starts at once. A commit soon after
+// another waits out the delay.
 func TestGroupCommitIdleCommitsAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clk := clock.NewFake(time.Unix(0, 0))
+		clk := clock.NewFake(time.Unix(1, 0)) // lastEnd 0 means no commit yet
 		syncs := 0
-		g := newDelayedCommit(t, clk, time.Hour, &syncs)
-		for want := 1; want <= 2; want++ {
+		g := newDelayedCommit(t, clk, time.Millisecond, &syncs)
+		lone := func() <-chan error {
 			g.beginWrite()
 			g.noteWrite()
 			g.endWrite()
-			if err := g.wait(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if syncs != want {
-				t.Fatalf("%d fsyncs after %d lone writes, want %d", syncs, want, want)
-			}
+			errs := make(chan error, 1)
+			go func() { errs <- g.wait(context.Background()) }()
+			synctest.Wait()
+			return errs
 		}
-	})
-}
-
-// A write that stays in progress holds a commit back for the delay at most.
-func TestGroupCommitDelayBoundsTheWait(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		clk := clock.NewFake(time.Unix(0, 0))
-		syncs := 0
-		g := newDelayedCommit(t, clk, time.Millisecond, &syncs)
-		g.beginWrite() // never ends
-		g.noteWrite()
-		errs := make(chan error, 1)
-		go func() { errs <- g.wait(context.Background()) }()
-		synctest.Wait()
-		clk.Advance(time.Millisecond - time.Nanosecond)
-		synctest.Wait()
-		if syncs != 0 || len(errs) != 0 {
-			t.Fatalf("before the delay passed: %d fsyncs, %d waiters released; want none", syncs, len(errs))
+		if err := <-lone(); err != nil || syncs != 1 {
+			t.Fatalf("a lone write on an idle engine: %v, %d fsyncs; want released by 1", err, syncs)
 		}
-		clk.Advance(time.Nanosecond)
-		if err := <-errs; err != nil {
-			t.Fatal(err)
+		// The clock has not moved since that commit ended.
+		errs := lone()
+		if len(errs) != 0 || syncs != 1 {
+			t.Fatalf("a write right after a commit was released at once (%d fsyncs); want it held for the delay", syncs)
 		}
-		if syncs != 1 {
-			t.Fatalf("%d fsyncs, want 1", syncs)
+		clk.Advance(time.Millisecond)
+		if err := <-errs; err != nil || syncs != 2 {
+			t.Fatalf("after the delay: %v, %d fsyncs; want released by a second", err, syncs)
+		}
+		clk.Advance(time.Millisecond) // idle again
+		if err := <-lone(); err != nil || syncs != 3 {
+			t.Fatalf("a lone write a delay after the last commit: %v, %d fsyncs; want released by a third", err, syncs)
 		}
 	})
 }
