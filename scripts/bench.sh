@@ -22,7 +22,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CLUSTER="$ROOT/scripts/cluster.sh"
-CTL="$ROOT/bin/cairnctl"
+CTL="${CAIRN_BIN_DIR:-$ROOT/bin}/cairnctl"
 
 RECORDS=${RECORDS:-100000}
 CLIENTS=${CLIENTS:-16}

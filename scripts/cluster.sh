@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cluster.sh — a local cairn cluster of N processes on loopback.
 #
-#   scripts/cluster.sh up [N]          build bin/cairn and bin/cairnctl, start N nodes (default 3),
+#   scripts/cluster.sh up [N]          build bin/cairn and bin/cairnctl (unless CAIRN_BIN_DIR is set),
+#                                      start N nodes (default 3),
 #                                      join them into one ring and wait until it has settled
 #   scripts/cluster.sh status          each node up or down, then 'cairnctl cluster status'
 #   scripts/cluster.sh stop NAME [--kill]   stop one node: SIGTERM, or SIGKILL with --kill
@@ -20,7 +21,10 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN_DIR="$ROOT/bin"
+# CAIRN_BIN_DIR: run the cairn and cairnctl already built there instead of
+# building bin/ from this tree (how two builds are compared: each in a
+# directory of its own, one benchmark run per directory).
+BIN_DIR=${CAIRN_BIN_DIR:-$ROOT/bin}
 CLUSTER_DIR="$ROOT/.cluster"
 BASE=${CAIRN_CLUSTER_BASE:-18098}
 GO=${GO:-go}
@@ -187,7 +191,11 @@ cmd_up() {
 		fi
 		die "$CLUSTER_DIR exists but not every node is up: 'scripts/cluster.sh start NAME' or 'scripts/cluster.sh down'"
 	fi
-	build
+	if [[ -n ${CAIRN_BIN_DIR:-} ]]; then
+		[[ -x $BIN_DIR/cairn && -x $BIN_DIR/cairnctl ]] || die "CAIRN_BIN_DIR=$BIN_DIR holds no cairn and cairnctl"
+	else
+		build
+	fi
 	local i name rpc1="127.0.0.1:$((BASE + 100))" gossip_key=""
 	if [[ ${CAIRN_CLUSTER_SECURE:-0} == 1 ]]; then
 		ctl tls init --dir "$CLUSTER_DIR/tls" >/dev/null
