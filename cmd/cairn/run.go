@@ -62,26 +62,31 @@ func run(ctx context.Context, cfg Config, logger *slog.Logger, out io.Writer) er
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_row_cache_hits_total",
-			Help: "Reads of the storage engine answered from the row cache."},
-			func() float64 { return float64(eng.CacheStats().Hits) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_row_cache_misses_total",
-			Help: "Reads of the storage engine that missed the row cache."},
-			func() float64 { return float64(eng.CacheStats().Misses) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cairn_store_row_cache_bytes",
-			Help: "Bytes the row cache holds (at most --cache-size)."},
-			func() float64 { return float64(eng.CacheStats().Bytes) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_syncs_total",
-			Help: "Group commits that fsynced the storage engine's files."},
-			func() float64 { return float64(eng.SyncStats().Syncs) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_sync_seconds_total",
-			Help: "Time the group commits spent fsyncing."},
-			func() float64 { return eng.SyncStats().SyncTime.Seconds() }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_store_sync_waiters_total",
-			Help: "Durable writes (dw, or every write under --sync always) the group commits released; divided by cairn_store_syncs_total, the writes that shared an fsync."},
-			func() float64 { return float64(eng.SyncStats().Waiters) }),
-	)
+	// The storage engine's figures, read when /metrics is scraped.
+	for _, m := range []struct {
+		name, help string
+		gauge      bool
+		value      func() float64
+	}{
+		{"cairn_store_row_cache_hits_total", "Reads of the storage engine answered from the row cache.", false,
+			func() float64 { return float64(eng.CacheStats().Hits) }},
+		{"cairn_store_row_cache_misses_total", "Reads of the storage engine that missed the row cache.", false,
+			func() float64 { return float64(eng.CacheStats().Misses) }},
+		{"cairn_store_row_cache_bytes", "Bytes the row cache holds (at most --cache-size).", true,
+			func() float64 { return float64(eng.CacheStats().Bytes) }},
+		{"cairn_store_syncs_total", "Group commits that fsynced the storage engine's files.", false,
+			func() float64 { return float64(eng.SyncStats().Syncs) }},
+		{"cairn_store_sync_seconds_total", "Time the group commits spent fsyncing.", false,
+			func() float64 { return eng.SyncStats().SyncTime.Seconds() }},
+		{"cairn_store_sync_waiters_total", "Durable writes (dw, or every write under --sync always) the group commits released; divided by cairn_store_syncs_total, the writes that shared an fsync.", false,
+			func() float64 { return float64(eng.SyncStats().Waiters) }},
+	} {
+		if m.gauge {
+			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: m.name, Help: m.help}, m.value))
+		} else {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help}, m.value))
+		}
+	}
 
 	nc := node.DefaultConfig()
 	nc.NodeID = id
