@@ -118,6 +118,16 @@ build() {
 		CGO_ENABLED=0 "$GO" build -o "$BIN_DIR/cairnctl" ./cmd/cairnctl)
 }
 
+# binaries [missing]: with CAIRN_BIN_DIR, checks that it holds both programs;
+# otherwise builds them, or with "missing" only when bin/cairn is absent.
+binaries() {
+	if [[ -n ${CAIRN_BIN_DIR:-} ]]; then
+		[[ -x $BIN_DIR/cairn && -x $BIN_DIR/cairnctl ]] || die "CAIRN_BIN_DIR=$BIN_DIR holds no cairn and cairnctl"
+	elif [[ ${1:-} != missing || ! -x $BIN_DIR/cairn ]]; then
+		build
+	fi
+}
+
 # launch NAME: start the node with its recorded arguments in a session of
 # its own (so that a Ctrl-C in this terminal does not reach it), record its
 # pid and wait until it announces that it serves.
@@ -191,11 +201,7 @@ cmd_up() {
 		fi
 		die "$CLUSTER_DIR exists but not every node is up: 'scripts/cluster.sh start NAME' or 'scripts/cluster.sh down'"
 	fi
-	if [[ -n ${CAIRN_BIN_DIR:-} ]]; then
-		[[ -x $BIN_DIR/cairn && -x $BIN_DIR/cairnctl ]] || die "CAIRN_BIN_DIR=$BIN_DIR holds no cairn and cairnctl"
-	else
-		build
-	fi
+	binaries
 	local i name rpc1="127.0.0.1:$((BASE + 100))" gossip_key=""
 	if [[ ${CAIRN_CLUSTER_SECURE:-0} == 1 ]]; then
 		ctl tls init --dir "$CLUSTER_DIR/tls" >/dev/null
@@ -352,7 +358,7 @@ cmd_start() {
 	[[ -n $name ]] || usage
 	require_node "$name"
 	running "$name" && die "$name is already up (pid $(pid_of "$name"))"
-	[[ -x "$BIN_DIR/cairn" ]] || build
+	binaries missing
 	# A restart joins through the other members (node1 first), never
 	# bootstraps: the node keeps its id and data and rejoins by itself.
 	local other join="" a skip=0

@@ -144,13 +144,10 @@ func (g *groupCommit) run() {
 // would only add to a lone writer's latency. (It added more than the
 // delay: a timer under a millisecond fires late on an idle Go process. A
 // lone client's PUT through 3 nodes took 2.8 ms at the median with the
-// delay, 1.55 ms without.) Waiting only while writes are in progress,
-// and not after a recent commit, was tried: under 16 clients the count
-// often falls to zero while more writes are still on their way over the
-// network, and make bench's inserts took 1,013-1,045 µs of the nodes' CPU
-// each against 664-831 with the plain delay (in runs that ran the plain
-// delay first, on a VM whose noise is of that order). Under load an idle
-// engine is rare, so this rule keeps the plain delay's batching.
+// delay, 1.55 ms without.) The recent fsync counts as well as the writes
+// in progress because, under load, the count of writes in progress often
+// falls to zero while more are still on their way over the network; a
+// busy engine is rarely idle by both, so it keeps the delay's batching.
 func (g *groupCommit) gather() {
 	if g.delay <= 0 {
 		return
