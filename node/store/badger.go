@@ -51,8 +51,8 @@ var _ Engine = (*Badger)(nil)
 // OpenBadger opens (creating if needed) the database under cfg.Dir.
 //
 // Badger always runs without SyncWrites: the engine does its own syncing,
-// with db.Sync plus the files db.Sync misses (see badgerSyncer), in group
-// commits (see groupCommit). Under SyncAlways every Write, Put, Delete and
+// with fsyncs of the files that hold unsynced writes (see badgerSyncer),
+// in group commits (see groupCommit). Under SyncAlways every Write, Put, Delete and
 // DropPartition, once applied, waits for a group commit that began after it
 // and returns that commit's error: it returns only once fsynced, and
 // concurrent writers share fsyncs. (Badger's own SyncWrites also fsyncs
@@ -103,7 +103,7 @@ func OpenBadger(cfg Config) (*Badger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open badger in %s: %w", cfg.Dir, err)
 	}
-	b := &Badger{cfg: cfg, db: db, syncer: newBadgerSyncer(db, cfg.Dir), cache: newRowCache(cfg.CacheSize)}
+	b := &Badger{cfg: cfg, db: db, syncer: newBadgerSyncer(cfg.Dir), cache: newRowCache(cfg.CacheSize)}
 	switch cfg.Sync {
 	case SyncAlways:
 		b.gc = newImmediateCommit(cfg.Clock, cfg.CommitDelay, b.syncer.sync, cfg.Logger)
@@ -217,6 +217,12 @@ func (b *Badger) apply(batch []Op) error {
 		// Ended after noteWrite, and before the caller waits for a commit.
 		b.gc.beginWrite()
 		defer b.gc.endWrite()
+	}
+	for i := range batch {
+		if !batch[i].Delete && int64(len(batch[i].Value)) >= b.cfg.ValueThreshold {
+			b.syncer.noteValueLog() // Badger's own test: this value goes to the value log
+			break
+		}
 	}
 	var cw cacheWrite
 	if b.cache != nil {
@@ -470,6 +476,7 @@ func (b *Badger) gcOneFile(discardRatio float64) error {
 	opts := badger.DefaultIteratorOptions
 	opts.PrefetchValues = false
 	pin := txn.NewIterator(opts)
+	b.syncer.noteValueLog() // the copies go to the current value-log file
 	err := b.db.RunValueLogGC(discardRatio)
 	if err == nil {
 		if serr := b.syncer.sync(); serr != nil {

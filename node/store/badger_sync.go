@@ -10,32 +10,40 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/dgraph-io/badger/v4"
+	"sync/atomic"
 )
 
 // badgerSyncer makes every write that returned so far durable, for a Badger
-// opened without SyncWrites (the interval and none policies).
+// opened without SyncWrites (the engine does its own syncing).
 //
-// db.Sync alone does not: it syncs the WAL of the current memtable and the
-// current value-log file only. When a memtable fills, Badger starts a new
-// one and flushes the old one to a table in the background; until that
-// table is written, the old memtable's writes live only in its WAL file
-// (NNNNN.mem), which nothing syncs. Likewise a value-log file (NNNNNN.vlog)
-// that fills is closed without a sync when SyncWrites is off. So after
-// db.Sync the syncer also fsyncs every older WAL still present, every
-// older value-log file that may have been written since the previous sync
-// (numbered at or above the newest one then), and the directory when a file
-// has appeared. Both kinds of file are numbered in creation order, so the
-// newest of each is the current one, which db.Sync covered; if a new one
-// appeared after db.Sync ran, the one db.Sync covered is now older and is
-// fsynced again, which is harmless. In the steady state (no file filled
-// since the last sync) the cost is db.Sync's alone.
+// It does not call db.Sync. db.Sync msyncs the current memtable's WAL and
+// the current value-log file, in two blocking system calls, every time;
+// but cairn's values are almost all below ValueThreshold, so they live in
+// the LSM tree (the WAL) and the value log is rarely written. Instead the
+// syncer fsyncs the current WAL (the newest NNNNN.mem, kept open) and the
+// current value-log file only when a write may have reached it: Write
+// reports, before it applies, any value of ValueThreshold bytes or more
+// (noteValueLog, Badger's own test for the value log), and so does a value
+// log GC, which copies values into it. One blocking system call per group
+// commit instead of two is worth it on a node with one P: each one that
+// outlasts sysmon's tick hands the P to another thread. On Linux an fsync
+// of a file writes back the pages written through its shared memory map,
+// which is how Badger writes these files.
 //
-// Badger writes these files through shared memory maps; on Linux an fsync
-// of the file writes back its mapped pages too.
+// The current files are not all it syncs. When a memtable fills, Badger
+// starts a new one and flushes the old one to a table in the background;
+// until that table is written, the old memtable's writes live only in its
+// WAL file, which nothing else syncs. Likewise a value-log file that fills
+// is closed without a sync when SyncWrites is off. So the syncer also
+// fsyncs every older WAL still present, every older value-log file that
+// may have been written since the previous sync (numbered at or above the
+// newest one then), and the directory when a file has appeared. Both kinds
+// of file are numbered in creation order, so the newest of each is the
+// current one. A write that returned before a sync began is in a file that
+// existed when the sync listed the directory, or in a table Badger has
+// synced. In the steady state (no file filled since the last sync) the
+// cost is one fsync.
 type badgerSyncer struct {
-	db  *badger.DB
 	dir string
 
 	mu        sync.Mutex
@@ -53,11 +61,32 @@ type badgerSyncer struct {
 	// or a table is written). nil: list every time.
 	watch  *dirWatch
 	listed []string // the last listing; nil when there is none to reuse
+
+	// wal is the newest WAL file, open while it is the newest (walName);
+	// nil until the first sync and after close.
+	wal     *os.File
+	walName string
+
+	// valueLog says that a write may have reached the value log since the
+	// last sync began (noteValueLog); it starts true, so the first sync
+	// covers whatever Badger replayed or wrote while opening.
+	valueLog atomic.Bool
+
+	// onFsync, if set (by tests), is called with the name of each file
+	// fsynced ("" for the directory), under mu.
+	onFsync func(name string)
 }
 
-func newBadgerSyncer(db *badger.DB, dir string) *badgerSyncer {
-	return &badgerSyncer{db: db, dir: dir, known: map[string]bool{}}
+func newBadgerSyncer(dir string) *badgerSyncer {
+	s := &badgerSyncer{dir: dir, known: map[string]bool{}}
+	s.valueLog.Store(true)
+	return s
 }
+
+// noteValueLog records that a write may reach the value log: the next sync
+// fsyncs the current value-log file too. Call it before the write is
+// applied, so that any sync that begins after the write returns sees it.
+func (s *badgerSyncer) noteValueLog() { s.valueLog.Store(true) }
 
 // names lists the directory's file names through the kept descriptor, or
 // returns the previous listing when the watch says nothing has changed
@@ -111,6 +140,10 @@ func (s *badgerSyncer) closeLocked() error {
 		errs = append(errs, s.dirf.Close())
 		s.dirf = nil
 	}
+	if s.wal != nil {
+		errs = append(errs, s.wal.Close())
+		s.wal, s.walName = nil, ""
+	}
 	s.listed = nil
 	return errors.Join(errs...)
 }
@@ -123,9 +156,17 @@ type numberedFile struct {
 func (s *badgerSyncer) sync() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.db.Sync(); err != nil {
-		return err
+	// Taken before anything is synced: a write noted after this is covered
+	// by the next sync, which its caller waits for.
+	valueLog := s.valueLog.Swap(false)
+	err := s.syncLocked(valueLog)
+	if err != nil && valueLog {
+		s.valueLog.Store(true) // the next sync tries the value log again
 	}
+	return err
+}
+
+func (s *badgerSyncer) syncLocked(valueLog bool) error {
 	names, err := s.names()
 	if err != nil {
 		return fmt.Errorf("list %s: %w", s.dir, err)
@@ -136,6 +177,16 @@ func (s *badgerSyncer) sync() error {
 			wals = append(wals, numberedFile{name, n})
 		} else if n, ok := fileNumber(name, ".vlog"); ok && n >= s.vlogFloor {
 			vlogs = append(vlogs, numberedFile{name, n})
+		}
+	}
+	if cur, ok := newestFile(wals); ok {
+		if err := s.syncWAL(cur.name); err != nil {
+			return err
+		}
+	}
+	if cur, ok := newestFile(vlogs); ok && valueLog {
+		if err := s.fsync(cur.name); err != nil {
+			return err
 		}
 	}
 	seen := make(map[string]bool, len(wals)+len(vlogs))
@@ -150,6 +201,7 @@ func (s *badgerSyncer) sync() error {
 		if err := s.dirf.Sync(); err != nil {
 			return fmt.Errorf("fsync %s: %w", s.dir, err)
 		}
+		s.fsynced("")
 	}
 	for _, f := range vlogs {
 		s.vlogFloor = max(s.vlogFloor, f.n)
@@ -158,8 +210,58 @@ func (s *badgerSyncer) sync() error {
 	return nil
 }
 
+// syncWAL fsyncs the current WAL through the descriptor kept open for it,
+// opening it first when name is new. A WAL that has gone was flushed to a
+// table, which Badger synced.
+func (s *badgerSyncer) syncWAL(name string) error {
+	if s.walName != name {
+		if s.wal != nil {
+			_ = s.wal.Close() // read-only: nothing to lose
+			s.wal, s.walName = nil, ""
+		}
+		f, err := os.Open(filepath.Join(s.dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.wal, s.walName = f, name
+	}
+	if err := s.wal.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", s.wal.Name(), err)
+	}
+	s.fsynced(name)
+	return nil
+}
+
+// newestFile returns the highest-numbered of files.
+func newestFile(files []numberedFile) (numberedFile, bool) {
+	var newest numberedFile
+	for _, f := range files {
+		if f.n >= newest.n {
+			newest = f
+		}
+	}
+	return newest, len(files) > 0
+}
+
+func (s *badgerSyncer) fsync(name string) error {
+	if err := fsyncPath(filepath.Join(s.dir, name)); err != nil {
+		return err
+	}
+	s.fsynced(name)
+	return nil
+}
+
+func (s *badgerSyncer) fsynced(name string) {
+	if s.onFsync != nil {
+		s.onFsync(name)
+	}
+}
+
 // syncOlder fsyncs every file of files but the newest (the current one,
-// which db.Sync covered), noting in seen the names and in appeared whether
+// which sync handles), noting in seen the names and in appeared whether
 // one is new since the previous sync.
 func (s *badgerSyncer) syncOlder(files []numberedFile, seen map[string]bool, appeared *bool) error {
 	var newest uint64
@@ -174,7 +276,7 @@ func (s *badgerSyncer) syncOlder(files []numberedFile, seen map[string]bool, app
 		if f.n == newest {
 			continue
 		}
-		if err := fsyncPath(filepath.Join(s.dir, f.name)); err != nil {
+		if err := s.fsync(f.name); err != nil {
 			return err
 		}
 	}

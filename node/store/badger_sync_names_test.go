@@ -19,7 +19,7 @@ func TestSyncerNamesFollowTheDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := newBadgerSyncer(nil, dir)
+	s := newBadgerSyncer(dir)
 	t.Cleanup(func() { _ = s.close() })
 	want := func(names ...string) {
 		t.Helper()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -504,5 +505,86 @@ func TestBadgerSyncerCoversRotatedFiles(t *testing.T) {
 	}
 	if len(b.syncer.known) == 0 {
 		t.Fatal("syncer saw no files")
+	}
+}
+
+// TestBadgerSyncerValueLogOnlyWhenWritten checks what a sync fsyncs: the
+// current WAL always, the current value-log file only after a value of
+// ValueThreshold bytes or more was written. It also checks the premise, on
+// this version of Badger, that a smaller value never reaches the value log:
+// past its header the file stays zero until a large value is written.
+func TestBadgerSyncerValueLogOnlyWhenWritten(t *testing.T) {
+	cfg := DefaultLocalConfig()
+	cfg.Dir = t.TempDir()
+	cfg.Sync = SyncNone // Sync runs the syncer directly
+	cfg.ValueThreshold = 1 << 10
+	b, err := OpenBadger(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var synced []string
+	b.syncer.onFsync = func(name string) { synced = append(synced, name) }
+	sync := func() (wal, vlog bool) {
+		t.Helper()
+		synced = nil
+		if err := b.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range synced {
+			wal = wal || strings.HasSuffix(name, ".mem")
+			vlog = vlog || strings.HasSuffix(name, ".vlog")
+		}
+		return wal, vlog
+	}
+	// valueLogWritten reports whether anything follows the value log's
+	// header (Badger writes it through a shared map, which reads see).
+	valueLogWritten := func() bool {
+		t.Helper()
+		vlogs, _ := filepath.Glob(filepath.Join(cfg.Dir, "*.vlog"))
+		if len(vlogs) != 1 {
+			t.Fatalf("value-log files %v, want one", vlogs)
+		}
+		data, err := os.ReadFile(vlogs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		const header = 20 // Badger's vlogHeaderSize
+		return len(data) > header && slices.ContainsFunc(data[header:], func(c byte) bool { return c != 0 })
+	}
+
+	if wal, vlog := sync(); !wal || !vlog {
+		t.Fatalf("first sync: fsynced %v, want the WAL and the value log", synced)
+	}
+	small := bytes.Repeat([]byte{'s'}, int(cfg.ValueThreshold)-1)
+	for i := range 50 {
+		if err := b.Put(1, fmt.Appendf(nil, "small%d", i), small); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Delete(1, []byte("small0")); err != nil {
+		t.Fatal(err)
+	}
+	if wal, vlog := sync(); !wal || vlog {
+		t.Fatalf("after values below the threshold: fsynced %v, want the WAL alone", synced)
+	}
+	if valueLogWritten() {
+		t.Fatal("a value below ValueThreshold reached the value log: the syncer would miss it")
+	}
+	big := bytes.Repeat([]byte{'b'}, int(cfg.ValueThreshold))
+	if err := b.Write([]Op{{Partition: 1, Key: []byte("s"), Value: small}, {Partition: 1, Key: []byte("big"), Value: big}}); err != nil {
+		t.Fatal(err)
+	}
+	if !valueLogWritten() {
+		t.Fatal("a value of ValueThreshold bytes did not reach the value log")
+	}
+	if wal, vlog := sync(); !wal || !vlog {
+		t.Fatalf("after a value at the threshold: fsynced %v, want the WAL and the value log", synced)
+	}
+	if wal, vlog := sync(); !wal || vlog {
+		t.Fatalf("with nothing new: fsynced %v, want the WAL alone", synced)
+	}
+	if got, err := b.Get(1, []byte("big")); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("big = %d bytes, %v", len(got), err)
 	}
 }
