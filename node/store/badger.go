@@ -52,14 +52,14 @@ var _ Engine = (*Badger)(nil)
 //
 // Badger always runs without SyncWrites: the engine does its own syncing,
 // with fsyncs of the files that hold unsynced writes (see badgerSyncer),
-// in group commits (see groupCommit). Under SyncAlways every Write, Put, Delete and
-// DropPartition, once applied, waits for a group commit that began after it
-// and returns that commit's error: it returns only once fsynced, and
-// concurrent writers share fsyncs. (Badger's own SyncWrites also fsyncs
-// before returning, but syncs each transaction's WAL in turn on its one
-// write goroutine, so concurrent writers queue for one fsync each.) Under
-// SyncInterval a goroutine on cfg.Clock commits every cfg.SyncInterval and
-// releases WaitDurable callers. Under SyncNone only Sync and Close sync.
+// in group commits (see groupCommit). Under SyncAlways every Write, Put,
+// Delete and DropPartition, once applied, waits for a group commit that
+// began after it and returns that commit's error: it returns only once
+// fsynced, and concurrent writers share fsyncs. (Badger's own SyncWrites
+// also fsyncs before returning, but syncs each transaction's WAL in turn
+// on its one write goroutine, so concurrent writers queue for one fsync
+// each.) Under SyncInterval a goroutine on cfg.Clock commits every
+// cfg.SyncInterval and releases WaitDurable callers. Under SyncNone only Sync and Close sync.
 // Block checksums are verified when a block is read from disk and value
 // checksums when a value is read from the value log. A damaged value-log
 // entry makes the read fail with ErrCorrupt (logged with the key). A damaged

@@ -264,16 +264,13 @@ func (s *badgerSyncer) fsynced(name string) {
 // which sync handles), noting in seen the names and in appeared whether
 // one is new since the previous sync.
 func (s *badgerSyncer) syncOlder(files []numberedFile, seen map[string]bool, appeared *bool) error {
-	var newest uint64
-	for _, f := range files {
-		newest = max(newest, f.n)
-	}
+	newest, _ := newestFile(files)
 	for _, f := range files {
 		seen[f.name] = true
 		if !s.known[f.name] {
 			*appeared = true
 		}
-		if f.n == newest {
+		if f.n == newest.n {
 			continue
 		}
 		if err := s.fsync(f.name); err != nil {
