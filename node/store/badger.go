@@ -59,7 +59,8 @@ var _ Engine = (*Badger)(nil)
 // also fsyncs before returning, but syncs each transaction's WAL in turn
 // on its one write goroutine, so concurrent writers queue for one fsync
 // each.) Under SyncInterval a goroutine on cfg.Clock commits every
-// cfg.SyncInterval and releases WaitDurable callers. Under SyncNone only Sync and Close sync.
+// cfg.SyncInterval and releases WaitDurable callers. Under SyncNone only
+// Sync and Close sync.
 // Block checksums are verified when a block is read from disk and value
 // checksums when a value is read from the value log. A damaged value-log
 // entry makes the read fail with ErrCorrupt (logged with the key). A damaged
@@ -210,19 +211,19 @@ func (b *Badger) apply(batch []Op) error {
 	defer b.dropMu.RUnlock()
 	var kbuf [2][]byte
 	keys := kbuf[:0]
+	valueLog := false
 	for i := range batch {
 		keys = append(keys, encodeKey(batch[i].Partition, batch[i].Key))
+		// Badger's own test: such a value goes to the value log.
+		valueLog = valueLog || !batch[i].Delete && int64(len(batch[i].Value)) >= b.cfg.ValueThreshold
+	}
+	if valueLog {
+		b.syncer.noteValueLog() // before the write, so every later sync sees it
 	}
 	if b.gc != nil {
 		// Ended after noteWrite, and before the caller waits for a commit.
 		b.gc.beginWrite()
 		defer b.gc.endWrite()
-	}
-	for i := range batch {
-		if !batch[i].Delete && int64(len(batch[i].Value)) >= b.cfg.ValueThreshold {
-			b.syncer.noteValueLog() // Badger's own test: this value goes to the value log
-			break
-		}
 	}
 	var cw cacheWrite
 	if b.cache != nil {

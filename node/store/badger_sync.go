@@ -179,22 +179,23 @@ func (s *badgerSyncer) syncLocked(valueLog bool) error {
 			vlogs = append(vlogs, numberedFile{name, n})
 		}
 	}
-	if cur, ok := newestFile(wals); ok {
-		if err := s.syncWAL(cur.name); err != nil {
+	curWAL, curVlog := newestFile(wals), newestFile(vlogs)
+	if len(wals) > 0 {
+		if err := s.syncWAL(curWAL.name); err != nil {
 			return err
 		}
 	}
-	if cur, ok := newestFile(vlogs); ok && valueLog {
-		if err := s.fsync(cur.name); err != nil {
+	if len(vlogs) > 0 && valueLog {
+		if err := s.fsync(curVlog.name); err != nil {
 			return err
 		}
 	}
 	seen := make(map[string]bool, len(wals)+len(vlogs))
 	appeared := false
-	if err := s.syncOlder(wals, seen, &appeared); err != nil {
+	if err := s.syncOlder(wals, curWAL, seen, &appeared); err != nil {
 		return err
 	}
-	if err := s.syncOlder(vlogs, seen, &appeared); err != nil {
+	if err := s.syncOlder(vlogs, curVlog, seen, &appeared); err != nil {
 		return err
 	}
 	if appeared {
@@ -235,15 +236,16 @@ func (s *badgerSyncer) syncWAL(name string) error {
 	return nil
 }
 
-// newestFile returns the highest-numbered of files.
-func newestFile(files []numberedFile) (numberedFile, bool) {
+// newestFile returns the highest-numbered of files (the zero value when
+// there are none).
+func newestFile(files []numberedFile) numberedFile {
 	var newest numberedFile
 	for _, f := range files {
 		if f.n >= newest.n {
 			newest = f
 		}
 	}
-	return newest, len(files) > 0
+	return newest
 }
 
 func (s *badgerSyncer) fsync(name string) error {
@@ -260,17 +262,16 @@ func (s *badgerSyncer) fsynced(name string) {
 	}
 }
 
-// syncOlder fsyncs every file of files but the newest (the current one,
-// which sync handles), noting in seen the names and in appeared whether
+// syncOlder fsyncs every file of files but current (the newest, which
+// syncLocked handles), noting in seen the names and in appeared whether
 // one is new since the previous sync.
-func (s *badgerSyncer) syncOlder(files []numberedFile, seen map[string]bool, appeared *bool) error {
-	newest, _ := newestFile(files)
+func (s *badgerSyncer) syncOlder(files []numberedFile, current numberedFile, seen map[string]bool, appeared *bool) error {
 	for _, f := range files {
 		seen[f.name] = true
 		if !s.known[f.name] {
 			*appeared = true
 		}
-		if f.n == newest.n {
+		if f.name == current.name {
 			continue
 		}
 		if err := s.fsync(f.name); err != nil {
