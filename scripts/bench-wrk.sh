@@ -11,7 +11,8 @@
 # requests/s, errors, p50/p99 (the worst node's p99), the CPU time the three nodes
 # (from /proc) and the load generators (from the shell's times) spent per request,
 # the nodes' read and write system calls per request (/proc/PID/io), and their group
-# commits (fsyncs) per request (cairn_store_syncs_total), then stops the cluster.
+# commits (fsyncs) and minor page faults per request (cairn_store_syncs_total,
+# /proc/PID/stat), then stops the cluster.
 #
 #   RECORDS=10000 CLIENTS=16 VALUE_SIZE=100 DURATION=20s
 #   STRONG=1    the strongly consistent keyspace (scripts/bench.sh): linearizable GETs, and
@@ -41,6 +42,19 @@ io_calls() {
 	echo "$total"
 }
 
+# minor_faults PID... prints the minor page faults the processes have taken
+# (field 10 of /proc/PID/stat): each first touch of a page, and each write to a
+# page of a mapped file after an fsync cleaned it. On a virtual machine whose
+# page tables the hypervisor shadows, each costs some 10 µs.
+minor_faults() {
+	local pid total=0
+	for pid in "$@"; do
+		[[ -r /proc/$pid/stat ]] || continue
+		total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $8 }')))
+	done
+	echo "$total"
+}
+
 # node_syncs prints the group commits (fsync rounds) the nodes have run, from
 # cairn_store_syncs_total in their /metrics.
 node_syncs() {
@@ -56,13 +70,14 @@ node_syncs() {
 
 # wrk_phase OP runs one wrk per node with OP (get or put) and prints a table row.
 wrk_phase() {
-	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes syncs
+	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes syncs faults
 	IFS=, read -r -a nodes <<<"$NODES"
 	read -r -a pids <<<"$(node_pids)"
 	before=$(cpu_ticks "${pids[@]}")
 	reads=$(io_calls syscr "${pids[@]}")
 	writes=$(io_calls syscw "${pids[@]}")
 	syncs=$(node_syncs)
+	faults=$(minor_faults "${pids[@]}")
 	for n in "${nodes[@]}"; do
 		conns=$((CLIENTS / ${#nodes[@]} + (i < CLIENTS % ${#nodes[@]} ? 1 : 0)))
 		files+=("$OUT/wrk-$op-$i.txt")
@@ -80,8 +95,9 @@ wrk_phase() {
 	reads=$(($(io_calls syscr "${pids[@]}") - reads))
 	writes=$(($(io_calls syscw "${pids[@]}") - writes))
 	syncs=$(($(node_syncs) - syncs))
+	faults=$(($(minor_faults "${pids[@]}") - faults))
 	for f in "${files[@]}"; do sed -n '2s/^/TIMES /p' "$f.times" >>"$f"; done
-	cat "${files[@]}" | awk -v op="$op" -v node_ticks=$((after - before)) -v reads="$reads" -v writes="$writes" -v syncs="$syncs" \
+	cat "${files[@]}" | awk -v op="$op" -v node_ticks=$((after - before)) -v reads="$reads" -v writes="$writes" -v syncs="$syncs" -v faults="$faults" \
 		-v hz="$(getconf CLK_TCK)" -v secs="${DURATION%s}" '
 		function dur(s,   m) { m = s; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", s); sub(/s$/, "", s); return m * 60 + s }
 		/^WRK / { rps += $2; status += $3; sock += $4; if ($5 > p50) p50 = $5; if ($6 > p99) p99 = $6; n++ }
@@ -89,8 +105,8 @@ wrk_phase() {
 		END {
 			if (n == 0) { print op ": no wrk report" > "/dev/stderr"; exit 1 }
 			reqs = rps * secs
-			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f %8.1f %8.1f %8.2f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
-				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs, reads / reqs, writes / reqs, syncs / reqs
+			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f %8.1f %8.1f %8.2f %8.2f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
+				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs, reads / reqs, writes / reqs, syncs / reqs, faults / reqs
 		}'
 }
 
@@ -106,11 +122,12 @@ main() {
 	echo
 	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, $keyspace, $RECORDS records," \
 		"$CLIENTS wrk connections, $VALUE_SIZE-byte values, $DURATION per operation; latency in ms (p50, p99: the worst node's)"
-	printf '%-5s %9s %8s %8s %9s %9s %14s %14s %8s %8s %8s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs' READS WRITES FSYNCS
+	printf '%-5s %9s %8s %8s %9s %9s %14s %14s %8s %8s %8s %8s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs' READS WRITES FSYNCS FAULTS
 	echo "$rows"
 	echo "NODES CPU µs: the three nodes' CPU time per request; WRK CPU µs: the load generators'; READS, WRITES: the nodes'" \
 		"read and write system calls per request (each write to a socket wakes another process); FSYNCS: the nodes' group commits" \
-		"per request (cairn_store_syncs_total), each an fsync of the storage engine's log. Raw output in $OUT"
+		"per request (cairn_store_syncs_total), each an fsync of the storage engine's log; FAULTS: the nodes' minor page faults" \
+		"per request (/proc/PID/stat). Raw output in $OUT"
 }
 
 main "$@"
