@@ -46,14 +46,7 @@ io_calls() {
 # (field 10 of /proc/PID/stat): each first touch of a page, and each write to a
 # page of a mapped file after an fsync cleaned it. On a virtual machine whose
 # page tables the hypervisor shadows, each costs some 10 µs.
-minor_faults() {
-	local pid total=0
-	for pid in "$@"; do
-		[[ -r /proc/$pid/stat ]] || continue
-		total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $8 }')))
-	done
-	echo "$total"
-}
+minor_faults() { stat_sum '$8' "$@"; }
 
 # node_syncs prints the group commits (fsync rounds) the nodes have run, from
 # cairn_store_syncs_total in their /metrics.

@@ -41,16 +41,22 @@ bench_die() {
 	exit 1
 }
 
-# cpu_ticks PID... prints the user+system clock ticks the processes have used.
-cpu_ticks() {
-	local pid total=0
+# stat_sum EXPR PID... prints the sum over the processes of EXPR, an awk
+# expression over the fields of /proc/PID/stat that follow the command name in
+# parentheses: $1 is field 3 (state), $8 field 10 (minflt), $12 and $13 fields
+# 14 and 15 (utime, stime).
+stat_sum() {
+	local expr=$1 pid total=0
+	shift
 	for pid in "$@"; do
 		[[ -r /proc/$pid/stat ]] || continue
-		# fields 14 and 15 (utime, stime), after the command name in parentheses
-		total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
+		total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk "{ print $expr }")))
 	done
 	echo "$total"
 }
+
+# cpu_ticks PID... prints the user+system clock ticks the processes have used.
+cpu_ticks() { stat_sum '$12 + $13' "$@"; }
 
 # node_pids prints the pids of the cluster's nodes.
 node_pids() {
