@@ -73,8 +73,9 @@ type badgerSyncer struct {
 	valueLog atomic.Bool
 
 	// onFsync, if set (by tests), is called with the name of each file
-	// fsynced ("" for the directory), under mu.
-	onFsync func(name string)
+	// fsynced ("" for the directory), under mu; an error it returns fails
+	// the sync as the fsync's own would.
+	onFsync func(name string) error
 }
 
 func newBadgerSyncer(dir string) *badgerSyncer {
@@ -202,7 +203,9 @@ func (s *badgerSyncer) syncLocked(valueLog bool) error {
 		if err := s.dirf.Sync(); err != nil {
 			return fmt.Errorf("fsync %s: %w", s.dir, err)
 		}
-		s.fsynced("")
+		if err := s.fsynced(""); err != nil {
+			return err
+		}
 	}
 	for _, f := range vlogs {
 		s.vlogFloor = max(s.vlogFloor, f.n)
@@ -232,8 +235,7 @@ func (s *badgerSyncer) syncWAL(name string) error {
 	if err := s.wal.Sync(); err != nil {
 		return fmt.Errorf("fsync %s: %w", s.wal.Name(), err)
 	}
-	s.fsynced(name)
-	return nil
+	return s.fsynced(name)
 }
 
 // newestFile returns the highest-numbered of files (the zero value when
@@ -252,14 +254,14 @@ func (s *badgerSyncer) fsync(name string) error {
 	if err := fsyncPath(filepath.Join(s.dir, name)); err != nil {
 		return err
 	}
-	s.fsynced(name)
-	return nil
+	return s.fsynced(name)
 }
 
-func (s *badgerSyncer) fsynced(name string) {
+func (s *badgerSyncer) fsynced(name string) error {
 	if s.onFsync != nil {
-		s.onFsync(name)
+		return s.onFsync(name)
 	}
+	return nil
 }
 
 // syncOlder fsyncs every file of files but current (the newest, which

@@ -524,8 +524,8 @@ func TestBadgerSyncerValueLogOnlyWhenWritten(t *testing.T) {
 	}
 	defer b.Close()
 	var synced []string
-	b.syncer.onFsync = func(name string) { synced = append(synced, name) }
-	sync := func() (wal, vlog bool) {
+	b.syncer.onFsync = func(name string) error { synced = append(synced, name); return nil }
+	syncKinds := func() (wal, vlog bool) {
 		t.Helper()
 		synced = nil
 		if err := b.Sync(); err != nil {
@@ -553,7 +553,7 @@ func TestBadgerSyncerValueLogOnlyWhenWritten(t *testing.T) {
 		return len(data) > header && slices.ContainsFunc(data[header:], func(c byte) bool { return c != 0 })
 	}
 
-	if wal, vlog := sync(); !wal || !vlog {
+	if wal, vlog := syncKinds(); !wal || !vlog {
 		t.Fatalf("first sync: fsynced %v, want the WAL and the value log", synced)
 	}
 	small := bytes.Repeat([]byte{'s'}, int(cfg.ValueThreshold)-1)
@@ -565,7 +565,7 @@ func TestBadgerSyncerValueLogOnlyWhenWritten(t *testing.T) {
 	if err := b.Delete(1, []byte("small0")); err != nil {
 		t.Fatal(err)
 	}
-	if wal, vlog := sync(); !wal || vlog {
+	if wal, vlog := syncKinds(); !wal || vlog {
 		t.Fatalf("after values below the threshold: fsynced %v, want the WAL alone", synced)
 	}
 	if valueLogWritten() {
@@ -578,13 +578,63 @@ func TestBadgerSyncerValueLogOnlyWhenWritten(t *testing.T) {
 	if !valueLogWritten() {
 		t.Fatal("a value of ValueThreshold bytes did not reach the value log")
 	}
-	if wal, vlog := sync(); !wal || !vlog {
+	if wal, vlog := syncKinds(); !wal || !vlog {
 		t.Fatalf("after a value at the threshold: fsynced %v, want the WAL and the value log", synced)
 	}
-	if wal, vlog := sync(); !wal || vlog {
+	if wal, vlog := syncKinds(); !wal || vlog {
 		t.Fatalf("with nothing new: fsynced %v, want the WAL alone", synced)
 	}
 	if got, err := b.Get(1, []byte("big")); err != nil || !bytes.Equal(got, big) {
 		t.Fatalf("big = %d bytes, %v", len(got), err)
+	}
+}
+
+// TestBadgerSyncerRetriesValueLogAfterFailure: a sync that fails after it
+// took the note of a value-log write leaves the note for the next one, so
+// that a later successful sync, which callers take as durable, fsyncs the
+// value log even though nothing was written to it since.
+func TestBadgerSyncerRetriesValueLogAfterFailure(t *testing.T) {
+	cfg := DefaultLocalConfig()
+	cfg.Dir = t.TempDir()
+	cfg.Sync = SyncNone // Sync runs the syncer directly
+	cfg.ValueThreshold = 1 << 10
+	b, err := OpenBadger(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Sync(); err != nil { // takes the note Open leaves
+		t.Fatal(err)
+	}
+	failure := errors.New("injected fsync failure")
+	var synced []string
+	failVlog := true
+	b.syncer.onFsync = func(name string) error {
+		if strings.HasSuffix(name, ".vlog") && failVlog {
+			return failure
+		}
+		synced = append(synced, name)
+		return nil
+	}
+	if err := b.Put(1, []byte("big"), bytes.Repeat([]byte{'b'}, int(cfg.ValueThreshold))); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Sync(); !errors.Is(err, failure) {
+		t.Fatalf("sync with the value log failing: %v, want the injected failure", err)
+	}
+	failVlog = false
+	synced = nil
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(synced, func(name string) bool { return strings.HasSuffix(name, ".vlog") }) {
+		t.Fatalf("the sync after a failed one fsynced %v: the value log written before the failure was skipped", synced)
+	}
+	synced = nil
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(synced, func(name string) bool { return strings.HasSuffix(name, ".vlog") }) {
+		t.Fatalf("with nothing new since a successful sync: fsynced %v, want the WAL alone", synced)
 	}
 }
