@@ -508,21 +508,30 @@ func TestBadgerSyncerCoversRotatedFiles(t *testing.T) {
 	}
 }
 
+// openSyncerTestBadger opens an engine under SyncNone, whose Sync runs the
+// syncer directly, with a 1 KiB ValueThreshold; it is closed at the end of
+// the test.
+func openSyncerTestBadger(t *testing.T) (*Badger, Config) {
+	t.Helper()
+	cfg := DefaultLocalConfig()
+	cfg.Dir = t.TempDir()
+	cfg.Sync = SyncNone
+	cfg.ValueThreshold = 1 << 10
+	b, err := OpenBadger(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b, cfg
+}
+
 // TestBadgerSyncerValueLogOnlyWhenWritten checks what a sync fsyncs: the
 // current WAL always, the current value-log file only after a value of
 // ValueThreshold bytes or more was written. It also checks the premise, on
 // this version of Badger, that a smaller value never reaches the value log:
 // past its header the file stays zero until a large value is written.
 func TestBadgerSyncerValueLogOnlyWhenWritten(t *testing.T) {
-	cfg := DefaultLocalConfig()
-	cfg.Dir = t.TempDir()
-	cfg.Sync = SyncNone // Sync runs the syncer directly
-	cfg.ValueThreshold = 1 << 10
-	b, err := OpenBadger(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b, cfg := openSyncerTestBadger(t)
 	var synced []string
 	b.syncer.onFsync = func(name string) error { synced = append(synced, name); return nil }
 	syncKinds := func() (wal, vlog bool) {
@@ -594,15 +603,7 @@ func TestBadgerSyncerValueLogOnlyWhenWritten(t *testing.T) {
 // that a later successful sync, which callers take as durable, fsyncs the
 // value log even though nothing was written to it since.
 func TestBadgerSyncerRetriesValueLogAfterFailure(t *testing.T) {
-	cfg := DefaultLocalConfig()
-	cfg.Dir = t.TempDir()
-	cfg.Sync = SyncNone // Sync runs the syncer directly
-	cfg.ValueThreshold = 1 << 10
-	b, err := OpenBadger(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b, cfg := openSyncerTestBadger(t)
 	if err := b.Sync(); err != nil { // takes the note Open leaves
 		t.Fatal(err)
 	}
