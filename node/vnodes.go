@@ -118,20 +118,17 @@ func (v *vnodes) corruptErr(p int, key []byte, err error) error {
 	return fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)
 }
 
-// store writes obj under (p, key) in place of cur, and its anti-entropy
-// index entry, in one atomic batch, then moves the key's tree by the
-// entry's change. The caller holds the key's lock. The entry replaced is
-// the one cur's version calls for, which saves reading it on every write;
-// only when cur could not be read (corrupt) is the entry itself read. An
-// entry that was wrong all the same leaves the tree off by its error until
-// the vnode's next verify, which recomputes the trees from the index.
-func (v *vnodes) store(p int, key []byte, cur *object.Object, curUnreadable bool, obj *object.Object) ([]byte, error) {
-	raw, err := object.Encode(obj)
-	if err != nil {
-		return nil, fmt.Errorf("node: vnode %d: encode: %w", p, err)
-	}
+// storeEncoded writes obj, encoded as raw, under (p, key) in place of
+// cur, and its anti-entropy index entry, in one atomic batch, then moves
+// the key's tree by the entry's change. The caller holds the key's lock.
+// The entry replaced is the one cur's version calls for, which saves
+// reading it on every write; only when cur could not be read (corrupt) is
+// the entry itself read. An entry that was wrong all the same leaves the
+// tree off by its error until the vnode's next verify, which recomputes
+// the trees from the index.
+func (v *vnodes) storeEncoded(p int, key []byte, cur *object.Object, curUnreadable bool, obj *object.Object, raw []byte) error {
 	old := oldHash{h: versionHash(key, cur), known: !curUnreadable}
-	return raw, v.write(p, key, raw, old, versionHash(key, obj))
+	return v.write(p, key, raw, old, versionHash(key, obj))
 }
 
 // remove deletes (p, key), which holds cur, and its index entry; the
@@ -216,6 +213,24 @@ func (v *vnodes) modify(ctx context.Context, p int, key []byte, durable bool, f 
 // bytes it read. Callers that send the object to a peer use them rather
 // than encode it again.
 func (v *vnodes) modifyEncoded(ctx context.Context, p int, key []byte, durable bool, f func(cur *object.Object) *object.Object) (*object.Object, []byte, error) {
+	return v.modifyThen(ctx, p, key, durable, f, nil)
+}
+
+// modifyThen is modifyEncoded that, when f changed the object, hands the
+// new object and its encoding to sent after encoding it and before storing
+// it, still under the key's lock. A coordinator sends them to the other
+// replicas there, so that their writes run while this one does rather
+// than after it.
+//
+// The object may then be on other replicas and not here, and it carries a
+// new dot of this vnode's actor. Issued again, that dot would name two
+// writes and a merge would drop one of them, so a failed store after sent
+// ran reports the vnode's dots lost (as a corrupt read does): the node's
+// actors stop being used, and its next write of the key takes a new epoch.
+// This happens before the lock is released, so no later write of the key
+// on this vnode sees the old actor.
+func (v *vnodes) modifyThen(ctx context.Context, p int, key []byte, durable bool, f func(cur *object.Object) *object.Object,
+	sent func(next *object.Object, raw []byte)) (*object.Object, []byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -227,7 +242,19 @@ func (v *vnodes) modifyEncoded(ctx context.Context, p int, key []byte, durable b
 	}
 	next := f(cur)
 	if cur == nil || !object.Equal(cur, next) {
-		raw, err = v.store(p, key, cur, err != nil, next)
+		curUnreadable := err != nil
+		raw, err = object.Encode(next)
+		if err != nil {
+			err = fmt.Errorf("node: vnode %d: encode: %w", p, err)
+		} else {
+			if sent != nil {
+				sent(next, raw)
+			}
+			err = v.storeEncoded(p, key, cur, curUnreadable, next, raw)
+			if err != nil && sent != nil && v.lost != nil {
+				v.lost()
+			}
+		}
 	}
 	// The write happens under the lock; waiting for durability does not, so
 	// concurrent writers share one group commit.
