@@ -133,22 +133,51 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 		n.metrics.fallbackWrites.Add(1)
 	}
 
+	now := n.cfg.Clock.Now()
+	var refused error
+	w, err := n.local.prepare(ctx, coord.Partition, key, func(cur *object.Object) *object.Object {
+		a, err := n.epochs.coordActor(coord.VNode, cur, s.cctx)
+		if err != nil {
+			refused = fmt.Errorf("%w: the coordinating vnode %s cannot take a new actor epoch: %w", ErrQuorumNotMet, vnodeName(coord.VNode), err)
+			return cur
+		}
+		c := s.c
+		c.LastModified = lastModified(now, cur)
+		next := cur.Update(s.cctx, c, a)
+		if s.lww {
+			next = next.LWW()
+		}
+		if refused = n.checkSiblings(loc, cur, next); refused != nil {
+			return cur // unchanged: nothing is stored
+		}
+		return next
+	})
+	if refused != nil {
+		if w != nil {
+			w.release()
+		}
+		return nil, refused
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: w=%d needed, the coordinating vnode %s failed: %w", ErrQuorumNotMet, s.q.w, vnodeName(coord.VNode), err)
+	}
+
+	// The other replicas are sent the new object before the coordinator
+	// stores it: sendPut stores it (w.commit) on the goroutine that reports
+	// the coordinator's reply, so a write waits on its coordinator's engine
+	// only as on any other replica's, and a memtable switch or flush there
+	// does not hold up the quorum.
 	q := s.q
 	durable := q.dw > 0
 	replies := make(chan putReply, len(pl)+1)
-	b := n.coordinate(ctx, loc, key, coord, s, func(obj *object.Object, raw []byte, local <-chan error) {
-		n.spawn(func(bctx context.Context) {
-			n.sendPut(bctx, rt, key, obj, raw, durable, s.returnBody, coord, others, spares, local, replies)
-		})
+	n.spawn(func(bctx context.Context) {
+		n.sendPut(bctx, rt, key, w.next, w.raw, durable, s.returnBody, coord, others, spares, w, replies)
 	})
-	if b.err != nil {
-		return nil, b.err
-	}
 
 	var (
 		acks, durableAcks, primaryAcks int
 		answered, errs                 []string
-		result                         = b.sent
+		result                         = w.next
 	)
 	total := 1 + len(others)
 	for seen := 0; seen < total; {
@@ -187,84 +216,16 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 		ErrQuorumNotMet, q.w, q.dw, q.pw, acks, answered, durableAcks, primaryAcks)
 }
 
-// coordinated is how a coordinator's write began: the object the other
-// replicas are sent, or the error that stopped it before anything was
-// sent.
-type coordinated struct {
-	sent *object.Object
-	err  error
-}
-
-// coordinate makes the coordinator's new version of the key (a new dot of
-// its actor on top of its stored copy) and has send start the writes to
-// the other replicas before storing it (vnodes.modifyThen), so that a
-// write waits on its coordinator's engine only as it waits on any
-// replica's: a memtable switch or flush there does not hold up the
-// quorum. coordinate returns once send was called, or once the write
-// ended without it (refused, or the local read failed); the local write
-// runs on, and its outcome reaches send's local channel.
-func (n *Node) coordinate(ctx context.Context, loc Location, key []byte, coord ring.PrefEntry, s putSpec,
-	send func(obj *object.Object, raw []byte, local <-chan error)) coordinated {
-	now := n.cfg.Clock.Now()
-	began := make(chan coordinated, 1)
-	local := make(chan error, 1)
-	n.spawn(func(context.Context) {
-		var refused error
-		sent := false
-		obj, raw, err := n.local.modifyThen(ctx, coord.Partition, key, false, func(cur *object.Object) *object.Object {
-			a, err := n.epochs.coordActor(coord.VNode, cur, s.cctx)
-			if err != nil {
-				refused = fmt.Errorf("%w: the coordinating vnode %s cannot take a new actor epoch: %w", ErrQuorumNotMet, vnodeName(coord.VNode), err)
-				return cur
-			}
-			c := s.c
-			c.LastModified = lastModified(now, cur)
-			next := cur.Update(s.cctx, c, a)
-			if s.lww {
-				next = next.LWW()
-			}
-			if refused = n.checkSiblings(loc, cur, next); refused != nil {
-				return cur // unchanged: nothing is stored
-			}
-			return next
-		}, func(next *object.Object, raw []byte) {
-			if refused == nil {
-				sent = true
-				send(next, raw, local)
-				began <- coordinated{sent: next}
-			}
-		})
-		switch {
-		case refused != nil:
-			began <- coordinated{err: refused}
-		case !sent && err != nil:
-			began <- coordinated{err: fmt.Errorf("%w: w=%d needed, the coordinating vnode %s failed: %w", ErrQuorumNotMet, s.q.w, vnodeName(coord.VNode), err)}
-		case !sent:
-			// Nothing new to store: the stored copy is what is sent.
-			local <- nil
-			send(obj, raw, local)
-			began <- coordinated{sent: obj}
-		default:
-			if err != nil {
-				// The others may still make the quorum; the coordinator's
-				// reply reports the failure.
-				n.log.Warn("the coordinator's own write failed after it was sent to the other replicas", "vnode", vnodeName(coord.VNode), "err", err)
-			}
-			local <- err
-		}
-	})
-	return <-began
-}
-
 // sendPut sends the coordinated object (raw: its encoding) to every other
-// replica, and reports the coordinator's own write once local says how it
-// went; each answer is one reply (with the replica's merge when
+// replica and stores the coordinator's own copy (local: prepared, and
+// holding the key's lock, on the request's goroutine); each answer is one
+// reply (with the replica's merge when
 // wantMerged); a replica that fails is replaced by the next spare node
 // (sloppy quorum) while spares and time last. A partition being handed
 // off also sends to its next owner, outside the quorum, so that the move
 // loses no write.
 func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object.Object, raw []byte, durable, wantMerged bool,
-	coord ring.PrefEntry, others []ring.PrefEntry, spares []string, local <-chan error, replies chan<- putReply) {
+	coord ring.PrefEntry, others []ring.PrefEntry, spares []string, local *preparedWrite, replies chan<- putReply) {
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -324,9 +285,9 @@ func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object
 	// the order the Go scheduler ran goroutines, which would decide what
 	// it counted first (and which the simulation could not replay).
 	wg.Go(func() {
-		err := <-local
+		err := local.commit(true)
 		if err != nil {
-			err = fmt.Errorf("the coordinator's write: %w", err)
+			n.log.Warn("the coordinator's own write failed after it was sent to the other replicas", "vnode", vnodeName(coord.VNode), "err", err)
 		} else if durable {
 			err = n.eng.WaitDurable(ctx)
 		}

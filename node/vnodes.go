@@ -118,19 +118,6 @@ func (v *vnodes) corruptErr(p int, key []byte, err error) error {
 	return fmt.Errorf("node: vnode %d: key %s: %w", p, loc, err)
 }
 
-// storeEncoded writes obj, encoded as raw, under (p, key) in place of
-// cur, and its anti-entropy index entry, in one atomic batch, then moves
-// the key's tree by the entry's change. The caller holds the key's lock.
-// The entry replaced is the one cur's version calls for, which saves
-// reading it on every write; only when cur could not be read (corrupt) is
-// the entry itself read. An entry that was wrong all the same leaves the
-// tree off by its error until the vnode's next verify, which recomputes
-// the trees from the index.
-func (v *vnodes) storeEncoded(p int, key []byte, cur *object.Object, curUnreadable bool, obj *object.Object, raw []byte) error {
-	old := oldHash{h: versionHash(key, cur), known: !curUnreadable}
-	return v.write(p, key, raw, old, versionHash(key, obj))
-}
-
 // remove deletes (p, key), which holds cur, and its index entry; the
 // caller holds the lock.
 func (v *vnodes) remove(p int, key []byte, cur *object.Object) error {
@@ -213,61 +200,108 @@ func (v *vnodes) modify(ctx context.Context, p int, key []byte, durable bool, f 
 // bytes it read. Callers that send the object to a peer use them rather
 // than encode it again.
 func (v *vnodes) modifyEncoded(ctx context.Context, p int, key []byte, durable bool, f func(cur *object.Object) *object.Object) (*object.Object, []byte, error) {
-	return v.modifyThen(ctx, p, key, durable, f, nil)
+	w, err := v.prepare(ctx, p, key, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := w.commit(false); err != nil {
+		return nil, nil, err
+	}
+	if durable {
+		// The write happened under the lock; waiting for durability does
+		// not, so concurrent writers share one group commit.
+		if err := v.eng.WaitDurable(ctx); err != nil {
+			return nil, nil, fmt.Errorf("node: vnode %d: sync: %w", p, err)
+		}
+	}
+	return w.next, w.raw, nil
 }
 
-// modifyThen is modifyEncoded that, when f changed the object, hands the
-// new object and its encoding to sent after encoding it and before storing
-// it, still under the key's lock. A coordinator sends them to the other
-// replicas there, so that their writes run while this one does rather
-// than after it.
-//
-// The object may then be on other replicas and not here, and it carries a
-// new dot of this vnode's actor. Issued again, that dot would name two
-// writes and a merge would drop one of them, so a failed store after sent
-// ran reports the vnode's dots lost (as a corrupt read does): the node's
-// actors stop being used, and its next write of the key takes a new epoch.
-// This happens before the lock is released, so no later write of the key
-// on this vnode sees the old actor.
-func (v *vnodes) modifyThen(ctx context.Context, p int, key []byte, durable bool, f func(cur *object.Object) *object.Object,
-	sent func(next *object.Object, raw []byte)) (*object.Object, []byte, error) {
+// preparedWrite is a read-modify-write of one key between its two halves:
+// prepare read the stored copy and made the new object under the key's
+// lock, which it still holds when there is something to store; commit
+// stores it and releases the lock. The halves may run on different
+// goroutines: a coordinator prepares on the request's and commits on the
+// one that reports its own replica, so that the other replicas are sent
+// the object before it is stored here and a write waits on its
+// coordinator's engine only as on any replica's.
+type preparedWrite struct {
+	v             *vnodes
+	p             int
+	key           []byte
+	cur           *object.Object
+	curUnreadable bool
+	// next is the new object and raw its encoding; when unchanged, next is
+	// the stored object, raw its stored bytes, and no lock is held.
+	next    *object.Object
+	raw     []byte
+	changed bool
+	m       *sync.Mutex
+}
+
+// prepare reads key on vnode p and makes f's object of it. A corrupt
+// stored copy is treated as absent so that the write replaces it; an
+// object equal to the stored one (or none) leaves nothing to store.
+func (v *vnodes) prepare(ctx context.Context, p int, key []byte, f func(cur *object.Object) *object.Object) (*preparedWrite, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m := v.lock(p, key)
 	cur, raw, err := v.loadRaw(p, key)
 	if err != nil && !errors.Is(err, object.ErrCorrupt) && !errors.Is(err, object.ErrVersion) {
 		m.Unlock()
-		return nil, nil, err
+		return nil, err
 	}
-	next := f(cur)
-	if cur == nil || !object.Equal(cur, next) {
-		curUnreadable := err != nil
-		raw, err = object.Encode(next)
-		if err != nil {
-			err = fmt.Errorf("node: vnode %d: encode: %w", p, err)
-		} else {
-			if sent != nil {
-				sent(next, raw)
-			}
-			err = v.storeEncoded(p, key, cur, curUnreadable, next, raw)
-			if err != nil && sent != nil && v.lost != nil {
-				v.lost()
-			}
+	w := &preparedWrite{v: v, p: p, key: key, cur: cur, curUnreadable: err != nil, raw: raw}
+	w.next = f(cur)
+	if w.next == nil || cur != nil && object.Equal(cur, w.next) {
+		m.Unlock()
+		return w, nil
+	}
+	if w.raw, err = object.Encode(w.next); err != nil {
+		m.Unlock()
+		return nil, fmt.Errorf("node: vnode %d: encode: %w", p, err)
+	}
+	w.changed, w.m = true, m
+	return w, nil
+}
+
+// commit stores the prepared object, if there is one, with its
+// anti-entropy index entry in one atomic batch, moves the key's tree by
+// the entry's change, and releases the key's lock. The entry replaced is
+// the one cur's version calls for, which saves reading it on every write;
+// only when cur could not be read (corrupt) is the entry itself read. An
+// entry that was wrong all the same leaves the tree off by its error until
+// the vnode's next verify, which recomputes the trees from the index.
+//
+// sent says the object already went to other replicas. It carries a new
+// dot of this vnode's actor, which may then be on them and not here;
+// issued again, that dot would name two writes and a merge would drop one
+// of them. So a failed store of a sent object reports this node's dots
+// lost (as a corrupt read does): its actors stop being used, and its next
+// write of the key takes a new epoch. That happens before the lock is
+// released, so no later write of the key sees the old actor.
+func (w *preparedWrite) commit(sent bool) error {
+	if !w.changed {
+		return nil
+	}
+	defer w.m.Unlock()
+	old := oldHash{h: versionHash(w.key, w.cur), known: !w.curUnreadable}
+	if err := w.v.write(w.p, w.key, w.raw, old, versionHash(w.key, w.next)); err != nil {
+		if sent && w.v.lost != nil {
+			w.v.lost()
 		}
+		return err
 	}
-	// The write happens under the lock; waiting for durability does not, so
-	// concurrent writers share one group commit.
-	m.Unlock()
-	if err != nil {
-		return nil, nil, err
+	return nil
+}
+
+// release gives up a prepared write without storing it.
+func (w *preparedWrite) release() {
+	if w.changed {
+		w.changed = false
+		w.m.Unlock()
 	}
-	if durable {
-		if err := v.eng.WaitDurable(ctx); err != nil {
-			return nil, nil, fmt.Errorf("node: vnode %d: sync: %w", p, err)
-		}
-	}
-	return next, raw, nil
 }
 
 // dropPartition deletes vnode p's data, its index and its trees.
