@@ -162,11 +162,12 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 		return nil, fmt.Errorf("%w: w=%d needed, the coordinating vnode %s failed: %w", ErrQuorumNotMet, s.q.w, vnodeName(coord.VNode), err)
 	}
 
-	// The other replicas are sent the new object before the coordinator
-	// stores it: sendPut stores it (w.commit) on the goroutine that reports
-	// the coordinator's reply, so a write waits on its coordinator's engine
-	// only as on any other replica's, and a memtable switch or flush there
-	// does not hold up the quorum.
+	// The other replicas are sent the new object without waiting for the
+	// coordinator to store it: sendPut stores it (w.commit, which releases
+	// the key's lock) on the goroutine that reports the coordinator's
+	// reply, so a write waits on its coordinator's engine only as on any
+	// other replica's, and a memtable switch or flush there does not hold
+	// up the quorum.
 	q := s.q
 	durable := q.dw > 0
 	replies := make(chan putReply, len(pl)+1)
@@ -219,8 +220,7 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 // sendPut sends the coordinated object (raw: its encoding) to every other
 // replica and stores the coordinator's own copy (local: prepared, and
 // holding the key's lock, on the request's goroutine); each answer is one
-// reply (with the replica's merge when
-// wantMerged); a replica that fails is replaced by the next spare node
+// reply (with the replica's merge when wantMerged); a replica that fails is replaced by the next spare node
 // (sloppy quorum) while spares and time last. A partition being handed
 // off also sends to its next owner, outside the quorum, so that the move
 // loses no write.

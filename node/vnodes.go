@@ -223,8 +223,8 @@ func (v *vnodes) modifyEncoded(ctx context.Context, p int, key []byte, durable b
 // stores it and releases the lock. The halves may run on different
 // goroutines: a coordinator prepares on the request's and commits on the
 // one that reports its own replica, so that the other replicas are sent
-// the object before it is stored here and a write waits on its
-// coordinator's engine only as on any replica's.
+// the object without waiting for it to be stored here, and a write waits
+// on its coordinator's engine only as on any replica's.
 type preparedWrite struct {
 	v             *vnodes
 	p             int
