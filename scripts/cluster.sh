@@ -151,7 +151,8 @@ launch() {
 	pid=$!
 	echo "$pid" >"$dir/pid"
 	local deadline=$((SECONDS + READY_TIMEOUT))
-	until grep -q 'listening on http://' "$dir/stdout.log"; do
+	# -s: the background job may not have created the file yet.
+	until grep -qs 'listening on http://' "$dir/stdout.log"; do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			tail -n 20 "$dir/cairn.log" >&2 || true
 			die "$name exited during start-up; its log is $dir/cairn.log"
