@@ -232,11 +232,12 @@ type preparedWrite struct {
 	cur           *object.Object
 	curUnreadable bool
 	// next is the new object and raw its encoding; when unchanged, next is
-	// the stored object, raw its stored bytes, and no lock is held.
-	next    *object.Object
-	raw     []byte
-	changed bool
-	m       *sync.Mutex
+	// the stored object and raw its stored bytes.
+	next *object.Object
+	raw  []byte
+	// m is the key's lock while there is something to store, nil after
+	// (or when there was nothing).
+	m *sync.Mutex
 }
 
 // prepare reads key on vnode p and makes f's object of it. A corrupt
@@ -262,7 +263,7 @@ func (v *vnodes) prepare(ctx context.Context, p int, key []byte, f func(cur *obj
 		m.Unlock()
 		return nil, fmt.Errorf("node: vnode %d: encode: %w", p, err)
 	}
-	w.changed, w.m = true, m
+	w.m = m
 	return w, nil
 }
 
@@ -282,10 +283,10 @@ func (v *vnodes) prepare(ctx context.Context, p int, key []byte, f func(cur *obj
 // write of the key takes a new epoch. That happens before the lock is
 // released, so no later write of the key sees the old actor.
 func (w *preparedWrite) commit(sent bool) error {
-	if !w.changed {
+	if w.m == nil {
 		return nil
 	}
-	defer w.m.Unlock()
+	defer w.release()
 	old := oldHash{h: versionHash(w.key, w.cur), known: !w.curUnreadable}
 	if err := w.v.write(w.p, w.key, w.raw, old, versionHash(w.key, w.next)); err != nil {
 		if sent && w.v.lost != nil {
@@ -296,11 +297,12 @@ func (w *preparedWrite) commit(sent bool) error {
 	return nil
 }
 
-// release gives up a prepared write without storing it.
+// release gives up a prepared write without storing it (commit releases
+// too).
 func (w *preparedWrite) release() {
-	if w.changed {
-		w.changed = false
+	if w.m != nil {
 		w.m.Unlock()
+		w.m = nil
 	}
 }
 
