@@ -172,7 +172,7 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 	durable := q.dw > 0
 	replies := make(chan putReply, len(pl)+1)
 	n.spawn(func(bctx context.Context) {
-		n.sendPut(bctx, rt, key, w.next, w.raw, durable, s.returnBody, coord, others, spares, w, replies)
+		n.sendPut(bctx, rt, w, durable, s.returnBody, coord, others, spares, replies)
 	})
 
 	var (
@@ -217,15 +217,17 @@ func (n *Node) put(ctx context.Context, loc Location, s putSpec) (*object.Object
 		ErrQuorumNotMet, q.w, q.dw, q.pw, acks, answered, durableAcks, primaryAcks)
 }
 
-// sendPut sends the coordinated object (raw: its encoding) to every other
-// replica and stores the coordinator's own copy (local: prepared, and
-// holding the key's lock, on the request's goroutine); each answer is one
-// reply (with the replica's merge when wantMerged); a replica that fails is replaced by the next spare node
+// sendPut sends the coordinated object (local.next, encoded as local.raw)
+// to every other replica and stores the coordinator's own copy (local was
+// prepared, holding the key's lock, on the request's goroutine); each
+// answer is one reply (with the replica's merge when wantMerged); a
+// replica that fails is replaced by the next spare node
 // (sloppy quorum) while spares and time last. A partition being handed
 // off also sends to its next owner, outside the quorum, so that the move
 // loses no write.
-func (n *Node) sendPut(ctx context.Context, rt *routing, key []byte, obj *object.Object, raw []byte, durable, wantMerged bool,
-	coord ring.PrefEntry, others []ring.PrefEntry, spares []string, local *preparedWrite, replies chan<- putReply) {
+func (n *Node) sendPut(ctx context.Context, rt *routing, local *preparedWrite, durable, wantMerged bool,
+	coord ring.PrefEntry, others []ring.PrefEntry, spares []string, replies chan<- putReply) {
+	key, obj, raw := local.key, local.next, local.raw
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
