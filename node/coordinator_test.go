@@ -144,11 +144,16 @@ func TestClusterRefusedWriteIsNotSent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	c.idle()
+	before := c.tr.Stats().Sent
 	_, err := cput(t, coord, loc, "c", putOpts(3, 0, 0))
 	if !errors.Is(err, ErrTooManySiblings) {
 		t.Fatalf("third blind write: %v, want ErrTooManySiblings", err)
 	}
 	c.idle()
+	if sent := c.tr.Stats().Sent - before; sent != 0 {
+		t.Fatalf("the refused write put %d messages on the network, want none", sent)
+	}
 	for _, vn := range prims {
 		if got := values(c.stored(vn, loc)); !equal(got, []string{"a", "b"}) {
 			t.Fatalf("%s holds %v, want [a b]", vnodeName(vn), got)
