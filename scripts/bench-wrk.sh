@@ -11,10 +11,13 @@
 # requests/s, errors, p50/p99 (the worst node's p99), the CPU time the three nodes
 # (from /proc) and the load generators (from the shell's times) spent per request,
 # the nodes' read and write system calls per request (/proc/PID/io), and their group
-# commits (fsyncs) and minor page faults per request (cairn_store_syncs_total,
-# /proc/PID/stat), then stops the cluster.
+# commits (fsyncs), minor page faults and run-queue waits per request
+# (cairn_store_syncs_total, /proc/PID/stat, /proc/PID/task/*/schedstat), then stops
+# the cluster.
 #
 #   RECORDS=10000 CLIENTS=16 VALUE_SIZE=100 DURATION=20s
+#   BUCKET_PROPS='{"allow_mult":false}'   the bucket's properties (JSON), as scripts/bench.sh
+#               takes them: '{"allow_mult":false,"read_fanout":"quorum"}' reads r replicas
 #   STRONG=1    the strongly consistent keyspace (scripts/bench.sh): linearizable GETs, and
 #               PUTs that each create a new key (a consistent type refuses a write without
 #               the causal context of the value it replaces)
@@ -48,6 +51,19 @@ io_calls() {
 # page tables the hypervisor shadows, each costs some 10 µs.
 minor_faults() { stat_sum '$8' "$@"; }
 
+# run_queue_wait PID... prints how long, in µs, the processes' threads have waited
+# for a CPU while runnable (field 2 of /proc/PID/task/TID/schedstat): on a
+# machine with fewer cores than busy processes, each wakeup of a node (a
+# request, a reply, an fsync's end) can wait behind another process's thread,
+# and those waits are where most of the latency tail comes from. Threads that
+# exited meanwhile are not counted.
+run_queue_wait() {
+	local pid
+	for pid in "$@"; do
+		cat "/proc/$pid/task/"*/schedstat 2>/dev/null || true
+	done | awk '{ w += $2 } END { printf "%.0f", w / 1000 }'
+}
+
 # node_syncs prints the group commits (fsync rounds) the nodes have run, from
 # cairn_store_syncs_total in their /metrics.
 node_syncs() {
@@ -63,10 +79,11 @@ node_syncs() {
 
 # wrk_phase OP runs one wrk per node with OP (get or put) and prints a table row.
 wrk_phase() {
-	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes syncs faults
+	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes syncs faults waited
 	IFS=, read -r -a nodes <<<"$NODES"
 	read -r -a pids <<<"$(node_pids)"
 	before=$(cpu_ticks "${pids[@]}")
+	waited=$(run_queue_wait "${pids[@]}")
 	reads=$(io_calls syscr "${pids[@]}")
 	writes=$(io_calls syscw "${pids[@]}")
 	syncs=$(node_syncs)
@@ -85,12 +102,13 @@ wrk_phase() {
 	done
 	wait "${wpids[@]}" || bench_die "wrk failed: $(cat "${files[@]}")"
 	after=$(cpu_ticks "${pids[@]}")
+	waited=$(($(run_queue_wait "${pids[@]}") - waited))
 	reads=$(($(io_calls syscr "${pids[@]}") - reads))
 	writes=$(($(io_calls syscw "${pids[@]}") - writes))
 	syncs=$(($(node_syncs) - syncs))
 	faults=$(($(minor_faults "${pids[@]}") - faults))
 	for f in "${files[@]}"; do sed -n '2s/^/TIMES /p' "$f.times" >>"$f"; done
-	cat "${files[@]}" | awk -v op="$op" -v node_ticks=$((after - before)) -v reads="$reads" -v writes="$writes" -v syncs="$syncs" -v faults="$faults" \
+	cat "${files[@]}" | awk -v op="$op" -v node_ticks=$((after - before)) -v reads="$reads" -v writes="$writes" -v syncs="$syncs" -v faults="$faults" -v waited="$waited" \
 		-v hz="$(getconf CLK_TCK)" -v secs="${DURATION%s}" '
 		function dur(s,   m) { m = s; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", s); sub(/s$/, "", s); return m * 60 + s }
 		/^WRK / { rps += $2; status += $3; sock += $4; if ($5 > p50) p50 = $5; if ($6 > p99) p99 = $6; n++ }
@@ -98,8 +116,8 @@ wrk_phase() {
 		END {
 			if (n == 0) { print op ": no wrk report" > "/dev/stderr"; exit 1 }
 			reqs = rps * secs
-			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f %8.1f %8.1f %8.2f %8.2f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
-				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs, reads / reqs, writes / reqs, syncs / reqs, faults / reqs
+			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f %8.1f %8.1f %8.2f %8.2f %10.0f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
+				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs, reads / reqs, writes / reqs, syncs / reqs, faults / reqs, waited / reqs
 		}'
 }
 
@@ -115,12 +133,13 @@ main() {
 	echo
 	echo "cairn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): 3 nodes on loopback, $keyspace, $RECORDS records," \
 		"$CLIENTS wrk connections, $VALUE_SIZE-byte values, $DURATION per operation; latency in ms (p50, p99: the worst node's)"
-	printf '%-5s %9s %8s %8s %9s %9s %14s %14s %8s %8s %8s %8s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs' READS WRITES FSYNCS FAULTS
+	printf '%-5s %9s %8s %8s %9s %9s %14s %14s %8s %8s %8s %8s %10s\n' OP REQ/S NON-2XX SOCKERR P50 P99 'NODES CPU µs' 'WRK CPU µs' READS WRITES FSYNCS FAULTS 'RQWAIT µs'
 	echo "$rows"
 	echo "NODES CPU µs: the three nodes' CPU time per request; WRK CPU µs: the load generators'; READS, WRITES: the nodes'" \
 		"read and write system calls per request (each write to a socket wakes another process); FSYNCS: the nodes' group commits" \
 		"per request (cairn_store_syncs_total), each an fsync of the storage engine's log; FAULTS: the nodes' minor page faults" \
-		"per request (/proc/PID/stat). Raw output in $OUT"
+		"per request (/proc/PID/stat); RQWAIT µs: the time the nodes' threads spent runnable but waiting for a CPU, per request" \
+		"(/proc/PID/task/*/schedstat). Raw output in $OUT"
 }
 
 main "$@"
