@@ -56,12 +56,13 @@ minor_faults() { stat_sum '$8' "$@"; }
 # machine with fewer cores than busy processes, each wakeup of a node (a
 # request, a reply, an fsync's end) can wait behind another process's thread,
 # and those waits are where most of the latency tail comes from. Threads that
-# exited meanwhile are not counted.
+# exited meanwhile are not counted. Prints - where the kernel keeps no such
+# figures.
 run_queue_wait() {
 	local pid
 	for pid in "$@"; do
 		cat "/proc/$pid/task/"*/schedstat 2>/dev/null || true
-	done | awk '{ w += $2 } END { printf "%.0f", w / 1000 }'
+	done | awk '{ w += $2 } END { if (NR == 0) print "-"; else printf "%.0f", w / 1000 }'
 }
 
 # node_syncs prints the group commits (fsync rounds) the nodes have run, from
@@ -79,7 +80,7 @@ node_syncs() {
 
 # wrk_phase OP runs one wrk per node with OP (get or put) and prints a table row.
 wrk_phase() {
-	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes syncs faults waited
+	local op=$1 i=0 n f nodes pids=() wpids=() files=() conns before after reads writes syncs faults waited after_waited
 	IFS=, read -r -a nodes <<<"$NODES"
 	read -r -a pids <<<"$(node_pids)"
 	before=$(cpu_ticks "${pids[@]}")
@@ -102,7 +103,8 @@ wrk_phase() {
 	done
 	wait "${wpids[@]}" || bench_die "wrk failed: $(cat "${files[@]}")"
 	after=$(cpu_ticks "${pids[@]}")
-	waited=$(($(run_queue_wait "${pids[@]}") - waited))
+	after_waited=$(run_queue_wait "${pids[@]}")
+	if [[ $waited == - || $after_waited == - ]]; then waited=-; else waited=$((after_waited - waited)); fi
 	reads=$(($(io_calls syscr "${pids[@]}") - reads))
 	writes=$(($(io_calls syscw "${pids[@]}") - writes))
 	syncs=$(($(node_syncs) - syncs))
@@ -116,8 +118,8 @@ wrk_phase() {
 		END {
 			if (n == 0) { print op ": no wrk report" > "/dev/stderr"; exit 1 }
 			reqs = rps * secs
-			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f %8.1f %8.1f %8.2f %8.2f %10.0f\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
-				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs, reads / reqs, writes / reqs, syncs / reqs, faults / reqs, waited / reqs
+			printf "%-5s %9.0f %8d %8d %9.2f %9.2f %14.0f %14.0f %8.1f %8.1f %8.2f %8.2f %10s\n", op, rps, status, sock, p50 / 1000, p99 / 1000,
+				node_ticks / hz * 1e6 / reqs, wrk_secs * 1e6 / reqs, reads / reqs, writes / reqs, syncs / reqs, faults / reqs, waited == "-" ? "-" : sprintf("%.0f", waited / reqs)
 		}'
 }
 
