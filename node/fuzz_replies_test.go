@@ -93,7 +93,7 @@ var peerOps = []func(ctx context.Context, t *testing.T, c *testCluster){
 	},
 	func(ctx context.Context, t *testing.T, c *testCluster) { // a handoff batch
 		raw := mustEncode(t, liveObject())
-		_ = c.node("n1").sendBatch(ctx, ring.VNode{Partition: 1, Node: "n2"}, []batchEntry{{key: []byte("k"), raw: raw}})
+		_ = c.node("n1").sendBatch(ctx, ring.VNode{Partition: 1, Node: "n2"}, []batchEntry{{key: []byte("k"), raw: raw}}, false)
 	},
 	func(ctx context.Context, t *testing.T, c *testCluster) { // reaping a tombstone
 		tomb := object.New().Update(object.Context{}, object.Content{Deleted: true}, "a")

@@ -311,7 +311,7 @@ func (h *handoffRunner) hintCandidates(now time.Time) (deliver, held []handoff.I
 	h.mu.Unlock()
 	for p := range rt.ring.Size() {
 		owner := rt.ring.Owner(p)
-		if owner == h.n.cfg.NodeID || rt.pending[p] == h.n.cfg.NodeID {
+		if rt.ownsOrReceives(p, h.n.cfg.NodeID) {
 			continue
 		}
 		if at, ok := lost[p]; ok && now.Sub(at) < h.cfg.DropGrace && !h.ownerDownSinceLoss(p, owner) {
@@ -343,6 +343,10 @@ func (h *handoffRunner) ownerDownSinceLoss(p int, owner string) bool {
 	}
 	return h.downSinceLoss[p]
 }
+
+// errNotHintTarget: a node refused hints for a partition its ring does not
+// make its own (serveBatch).
+var errNotHintTarget = errors.New("node: not the partition's owner")
 
 // holdsAny reports whether partition p has any key here.
 func (n *Node) holdsAny(p int) bool {
@@ -524,10 +528,17 @@ func (h *handoffRunner) deliver(ctx context.Context, p int, to string, cursor []
 		if err := h.throttle(ctx, size); err != nil {
 			return err
 		}
-		if err := h.n.sendBatch(ctx, ring.VNode{Partition: p, Node: to}, batch); err != nil {
+		if err := h.n.sendBatch(ctx, ring.VNode{Partition: p, Node: to}, batch, hinted); err != nil {
 			return err
 		}
 		cursor = batch[len(batch)-1].key
+		if hinted && h.n.routing.Load().ownsOrReceives(p, h.n.cfg.NodeID) {
+			// The ring changed while the batch was on its way: the
+			// partition is this node's now, or coming to it, and what it
+			// holds there is its own copy, no longer hints to delete. The
+			// loop stops this transfer at its next look; stop now.
+			return fmt.Errorf("%w: partition %d became this node's during the handoff; its copies stay", context.Canceled, p)
+		}
 		if hinted {
 			// The copies deleted here held this node's latest dots of
 			// their keys: its actors' epochs so far are not to be used
@@ -632,7 +643,7 @@ func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if a == handoff.Drop {
-		if rt := n.routing.Load(); rt == nil || rt.ring.Owner(id.Partition) == n.cfg.NodeID || rt.pending[id.Partition] == n.cfg.NodeID {
+		if rt := n.routing.Load(); rt == nil || rt.ownsOrReceives(id.Partition, n.cfg.NodeID) {
 			return fmt.Errorf("%w: partition %d is this node's own (or moving to it); only hints can be dropped", handoff.ErrBadAction, id.Partition)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -1410,4 +1411,146 @@ func (c *testCluster) gateBatches(to string, gate <-chan struct{}, arrived func(
 		}
 		return recv.HandleRPC(ctx, method, body)
 	})
+}
+
+// A fallback that routes by an older ring hands its hints for a partition
+// to the partition's old owner, whose newer ring gives that partition to
+// the fallback itself (the simulation found it: seed 70093, a node leaving
+// while another lagged behind the ring). The old owner refuses them, so
+// the fallback keeps its copies, which are now its own; had the old owner
+// taken them, the fallback would have deleted them, leaving the new owner
+// without its copy and the keys on a node that does not own them.
+func TestHandoffHintsRefusedByFormerOwner(t *testing.T) {
+	c := newTestCluster(t, 5)
+	down := "n2"
+	c.stop(down)
+	writeAll(t, c, keysOf(c.ring, "b", 100, nil), "v")
+	i := slices.IndexFunc(c.foreign(), func(vn ring.VNode) bool { return c.ring.Owner(vn.Partition) == down })
+	if i < 0 {
+		t.Fatal("no fallback holds a hint for " + down)
+	}
+	hint := c.foreign()[i]
+	p, fallback := hint.Partition, hint.Node
+	contents := func(id string) map[string]string {
+		m := map[string]string{}
+		_ = c.node(id).eng.Iterate(store.Partition(p), nil, func(k, v []byte) error {
+			m[string(k)] = string(v)
+			return nil
+		})
+		return m
+	}
+	held := contents(fallback)
+
+	// The ring moves p to the fallback; only the old owner has heard.
+	owners := c.ring.Owners()
+	owners[p] = fallback
+	newer, err := ring.New(ring.Config{Size: testRingSize}, owners, c.ring.Epoch()+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.node(down).SetTopology(Topology{Ring: newer, Addrs: c.node(down).Topology().Addrs}); err != nil {
+		t.Fatal(err)
+	}
+	c.runHandoff(c.ids, nil)
+	c.start(down)
+	c.wakeAll()
+
+	id := handoff.ID{Kind: handoff.Hinted, Partition: p, From: fallback, To: down}
+	waitTransfer := func(what string, done func([]handoff.Status) bool) {
+		t.Helper()
+		deadline := time.Now().Add(waitLimit)
+		for !done(c.node(fallback).localTransfers()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("gave up waiting for %s; %s's transfers: %+v", what, fallback, c.node(fallback).localTransfers())
+			}
+			runtime.Gosched()
+		}
+	}
+	// Until the delivery is refused, or the fallback has let go of some
+	// of its copies (the old owner took them).
+	waitTransfer("the old owner to refuse the hints", func(sts []handoff.Status) bool {
+		return slices.ContainsFunc(sts, func(st handoff.Status) bool {
+			return st.ID == id && strings.Contains(st.LastError, "refused")
+		}) || !maps.Equal(contents(fallback), held)
+	})
+	if got := contents(fallback); !maps.Equal(got, held) {
+		t.Fatalf("%s holds %d keys of partition %d after its delivery attempt, want the %d it held, unchanged", fallback, len(got), p, len(held))
+	}
+	if got := contents(down); len(got) != 0 {
+		t.Fatalf("%s, which no longer owns partition %d, took %d keys of it", down, p, len(got))
+	}
+
+	// Once the fallback routes by the newer ring too, the partition is its
+	// own: its copies stay, and the transfer is no longer offered.
+	if err := c.node(fallback).SetTopology(Topology{Ring: newer, Addrs: c.node(fallback).Topology().Addrs}); err != nil {
+		t.Fatal(err)
+	}
+	c.wakeAll()
+	waitTransfer("the hinted transfer to be withdrawn", func(sts []handoff.Status) bool {
+		return !slices.ContainsFunc(sts, func(st handoff.Status) bool { return st.ID == id })
+	})
+	if got := contents(fallback); !maps.Equal(got, held) {
+		t.Fatalf("%s holds %d keys of partition %d, now its own, want the %d it held, unchanged", fallback, len(got), p, len(held))
+	}
+}
+
+// The ring gives a partition to the fallback holding hints for it while a
+// batch of them is on its way to the old owner, which still routes by the
+// older ring and takes it. The fallback, back from the send, finds the
+// partition its own and keeps its copies: they are no longer hints.
+func TestHandoffHintsKeptWhenThePartitionBecomesTheSenders(t *testing.T) {
+	c := newTestCluster(t, 5)
+	down := "n2"
+	c.stop(down)
+	writeAll(t, c, keysOf(c.ring, "b", 100, nil), "v")
+	i := slices.IndexFunc(c.foreign(), func(vn ring.VNode) bool { return c.ring.Owner(vn.Partition) == down })
+	if i < 0 {
+		t.Fatal("no fallback holds a hint for " + down)
+	}
+	hint := c.foreign()[i]
+	p, fallback := hint.Partition, hint.Node
+	count := func(id string) int {
+		n := 0
+		_ = c.node(id).eng.Iterate(store.Partition(p), nil, func(_, _ []byte) error { n++; return nil })
+		return n
+	}
+	held := count(fallback)
+	owners := c.ring.Owners()
+	owners[p] = fallback
+	newer, err := ring.New(ring.Config{Size: testRingSize}, owners, c.ring.Epoch()+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The old owner takes the first batch; before it answers, the
+	// fallback learns the newer ring.
+	var took atomic.Int64
+	receiver := c.node(down)
+	c.start(down)
+	c.tr.Listen(down, func(ctx context.Context, method string, body []byte) ([]byte, error) {
+		var req batchReq
+		if method == methodBatch && decodeMsg(body, &req) == nil && req.Partition == p && took.Add(1) == 1 {
+			if err := c.node(fallback).SetTopology(Topology{Ring: newer, Addrs: c.node(fallback).Topology().Addrs}); err != nil {
+				return nil, err
+			}
+		}
+		return receiver.HandleRPC(ctx, method, body)
+	})
+	c.runHandoff([]string{fallback}, nil) // the only sender
+	c.wakeAll()
+	deadline := time.Now().Add(waitLimit)
+	for took.Load() == 0 || slices.ContainsFunc(c.node(fallback).localTransfers(), func(st handoff.Status) bool {
+		return st.ID.Partition == p && st.ID.Kind == handoff.Hinted && st.State == handoff.Running
+	}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for the batch of partition %d; %s's transfers: %+v", p, fallback, c.node(fallback).localTransfers())
+		}
+		runtime.Gosched()
+	}
+	if took.Load() != 1 {
+		t.Fatalf("the old owner was sent %d batches of partition %d, want 1: the transfer went on after the ring changed", took.Load(), p)
+	}
+	if got := count(fallback); got != held {
+		t.Fatalf("%s holds %d keys of partition %d, now its own, want the %d it held", fallback, got, p, held)
+	}
 }

@@ -200,11 +200,11 @@ func (p peers) names(ctx context.Context, node string, prefix []byte, what uint8
 
 // sendBatch hands a batch of objects to vnode vn and returns once the
 // receiver holds them durably.
-func (n *Node) sendBatch(ctx context.Context, vn ring.VNode, batch []batchEntry) error {
+func (n *Node) sendBatch(ctx context.Context, vn ring.VNode, batch []batchEntry, hinted bool) error {
 	if vn.Node == n.cfg.NodeID {
 		return fmt.Errorf("node: handoff to itself (%s)", vnodeName(vn))
 	}
-	req := &batchReq{Partition: vn.Partition, Entries: make([]batchWire, len(batch))}
+	req := &batchReq{Partition: vn.Partition, Entries: make([]batchWire, len(batch)), Hinted: hinted}
 	for i, e := range batch {
 		req.Entries[i] = batchWire{Key: e.key, Object: e.raw}
 	}

@@ -64,6 +64,23 @@ func newRouting(t Topology) (*routing, error) {
 	return r, nil
 }
 
+// ownsOrReceives reports whether partition p is node's by this ring: it
+// owns it, or p is moving to it. What node holds for p is then its own
+// copy, never a hint for another.
+func (r *routing) ownsOrReceives(p int, node string) bool {
+	return r.ring.Owner(p) == node || r.pending[p] == node
+}
+
+// takesHints reports whether node should take another node's hints for
+// partition p by this ring: p is moving to it, or it owns p and p is not
+// moving away. Hints taken anywhere else would be stranded there.
+func (r *routing) takesHints(p int, node string) bool {
+	if to, moving := r.pending[p]; moving {
+		return to == node
+	}
+	return r.ring.Owner(p) == node
+}
+
 // SetTopology switches the node to route by t: requests that start after
 // it returns use the new ring. The metadata plane's watcher calls it
 // whenever the committed ring, its pending moves or a member's address

@@ -79,9 +79,13 @@ type reapResp struct {
 
 // batchReq hands a vnode a batch of objects (handoff): each is merged
 // with the receiver's copy, and the answer comes once all are durable.
+// Hinted marks hints, which the sender deletes once they are delivered:
+// the receiver takes them only if its ring makes the partition its own
+// (see serveBatch).
 type batchReq struct {
 	Partition int         `msgpack:"p"`
 	Entries   []batchWire `msgpack:"e"`
+	Hinted    bool        `msgpack:"h,omitempty"`
 }
 
 type batchWire struct {
