@@ -1413,6 +1413,37 @@ func (c *testCluster) gateBatches(to string, gate <-chan struct{}, arrived func(
 	})
 }
 
+// hintsForAMovedPartition stops down, writes keys so that fallbacks take
+// hints for down's partitions, and picks one: partition p, held by
+// fallback. newer is the next ring, which gives p to the fallback; no node
+// routes by it yet. contents lists what a node holds under p.
+func hintsForAMovedPartition(t *testing.T, c *testCluster, down string) (p int, fallback string, newer *ring.Ring, contents func(id string) map[string]string) {
+	t.Helper()
+	c.stop(down)
+	writeAll(t, c, keysOf(c.ring, "b", 100, nil), "v")
+	i := slices.IndexFunc(c.foreign(), func(vn ring.VNode) bool { return c.ring.Owner(vn.Partition) == down })
+	if i < 0 {
+		t.Fatal("no fallback holds a hint for " + down)
+	}
+	hint := c.foreign()[i]
+	p, fallback = hint.Partition, hint.Node
+	owners := c.ring.Owners()
+	owners[p] = fallback
+	newer, err := ring.New(ring.Config{Size: testRingSize}, owners, c.ring.Epoch()+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	contents = func(id string) map[string]string {
+		m := map[string]string{}
+		_ = c.node(id).eng.Iterate(store.Partition(p), nil, func(k, v []byte) error {
+			m[string(k)] = string(v)
+			return nil
+		})
+		return m
+	}
+	return p, fallback, newer, contents
+}
+
 // A fallback that routes by an older ring hands its hints for a partition
 // to the partition's old owner, whose newer ring gives that partition to
 // the fallback itself (the simulation found it: seed 70093, a node leaving
@@ -1423,31 +1454,10 @@ func (c *testCluster) gateBatches(to string, gate <-chan struct{}, arrived func(
 func TestHandoffHintsRefusedByFormerOwner(t *testing.T) {
 	c := newTestCluster(t, 5)
 	down := "n2"
-	c.stop(down)
-	writeAll(t, c, keysOf(c.ring, "b", 100, nil), "v")
-	i := slices.IndexFunc(c.foreign(), func(vn ring.VNode) bool { return c.ring.Owner(vn.Partition) == down })
-	if i < 0 {
-		t.Fatal("no fallback holds a hint for " + down)
-	}
-	hint := c.foreign()[i]
-	p, fallback := hint.Partition, hint.Node
-	contents := func(id string) map[string]string {
-		m := map[string]string{}
-		_ = c.node(id).eng.Iterate(store.Partition(p), nil, func(k, v []byte) error {
-			m[string(k)] = string(v)
-			return nil
-		})
-		return m
-	}
+	p, fallback, newer, contents := hintsForAMovedPartition(t, c, down)
 	held := contents(fallback)
 
 	// The ring moves p to the fallback; only the old owner has heard.
-	owners := c.ring.Owners()
-	owners[p] = fallback
-	newer, err := ring.New(ring.Config{Size: testRingSize}, owners, c.ring.Epoch()+1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := c.node(down).SetTopology(Topology{Ring: newer, Addrs: c.node(down).Topology().Addrs}); err != nil {
 		t.Fatal(err)
 	}
@@ -1501,26 +1511,8 @@ func TestHandoffHintsRefusedByFormerOwner(t *testing.T) {
 func TestHandoffHintsKeptWhenThePartitionBecomesTheSenders(t *testing.T) {
 	c := newTestCluster(t, 5)
 	down := "n2"
-	c.stop(down)
-	writeAll(t, c, keysOf(c.ring, "b", 100, nil), "v")
-	i := slices.IndexFunc(c.foreign(), func(vn ring.VNode) bool { return c.ring.Owner(vn.Partition) == down })
-	if i < 0 {
-		t.Fatal("no fallback holds a hint for " + down)
-	}
-	hint := c.foreign()[i]
-	p, fallback := hint.Partition, hint.Node
-	count := func(id string) int {
-		n := 0
-		_ = c.node(id).eng.Iterate(store.Partition(p), nil, func(_, _ []byte) error { n++; return nil })
-		return n
-	}
-	held := count(fallback)
-	owners := c.ring.Owners()
-	owners[p] = fallback
-	newer, err := ring.New(ring.Config{Size: testRingSize}, owners, c.ring.Epoch()+1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, fallback, newer, contents := hintsForAMovedPartition(t, c, down)
+	held := contents(fallback)
 
 	// The old owner takes the first batch; before it answers, the
 	// fallback learns the newer ring.
@@ -1550,7 +1542,7 @@ func TestHandoffHintsKeptWhenThePartitionBecomesTheSenders(t *testing.T) {
 	if took.Load() != 1 {
 		t.Fatalf("the old owner was sent %d batches of partition %d, want 1: the transfer went on after the ring changed", took.Load(), p)
 	}
-	if got := count(fallback); got != held {
-		t.Fatalf("%s holds %d keys of partition %d, now its own, want the %d it held", fallback, got, p, held)
+	if got := contents(fallback); !maps.Equal(got, held) {
+		t.Fatalf("%s holds %d keys of partition %d, now its own, want the %d it held, unchanged", fallback, len(got), p, len(held))
 	}
 }
