@@ -231,6 +231,10 @@ func (n *Node) serveHolds(body []byte) ([]byte, error) {
 	return encodeMsg(&holdsResp{Held: held})
 }
 
+// errNotHintTarget: hints refused for a partition this node's ring does
+// not make its own.
+var errNotHintTarget = errors.New("node: not the partition's owner")
+
 // maxBatch bounds the entries of one kv.batch.
 const maxBatch = 1 << 16
 

@@ -344,10 +344,6 @@ func (h *handoffRunner) ownerDownSinceLoss(p int, owner string) bool {
 	return h.downSinceLoss[p]
 }
 
-// errNotHintTarget: a node refused hints for a partition its ring does not
-// make its own (serveBatch).
-var errNotHintTarget = errors.New("node: not the partition's owner")
-
 // holdsAny reports whether partition p has any key here.
 func (n *Node) holdsAny(p int) bool {
 	found := false
