@@ -226,6 +226,7 @@ func FuzzHandleRPC(f *testing.F) {
 		&namesReq{Prefix: nil, What: listBuckets, After: "\xff", Limit: namesPage + 1},
 		&holdsReq{Key: Location{Type: "default", Bucket: "b", Key: "k"}.Bytes(), Partitions: []int{0, 1, 31}},
 		&batchReq{Partition: 3, Entries: []batchWire{{Key: Location{Type: "default", Bucket: "b", Key: "k"}.Bytes(), Object: mustEncode(f, liveObject())}, {Key: nil, Object: []byte{0xc1}}}},
+		&batchReq{Partition: 1 << 20, Hinted: true, Entries: []batchWire{{Key: Location{Type: "default", Bucket: "b", Key: "k"}.Bytes(), Object: mustEncode(f, liveObject())}}},
 		&transfersReq{},
 		&transfersReq{ID: "3:n1:n2", Action: "cancel"},
 	} {

@@ -231,10 +231,6 @@ func (n *Node) serveHolds(body []byte) ([]byte, error) {
 	return encodeMsg(&holdsResp{Held: held})
 }
 
-// errNotHintTarget: hints refused for a partition this node's ring does
-// not make its own.
-var errNotHintTarget = errors.New("node: not the partition's owner")
-
 // maxBatch bounds the entries of one kv.batch.
 const maxBatch = 1 << 16
 
@@ -245,16 +241,6 @@ func (n *Node) serveBatch(ctx context.Context, body []byte) ([]byte, error) {
 	}
 	if len(req.Entries) == 0 || len(req.Entries) > maxBatch {
 		return nil, fmt.Errorf("%w: batch of %d entries", ErrBadRequest, len(req.Entries))
-	}
-	if rt := n.routing.Load(); req.Hinted && !rt.takesHints(req.Partition, n.cfg.NodeID) {
-		// The sender deletes hints once they are delivered, so taking
-		// them for a partition this node does not own (a sender routing
-		// by an older ring than this node's, or a newer one) would strand
-		// them here, and could take the only copy away from the node
-		// that now owns them. Refused, they stay with the sender, which
-		// tries again once the rings agree.
-		return nil, fmt.Errorf("%w: hints for partition %d refused: by this node's ring (epoch %d) it is not this node's, or it is moving to another",
-			errNotHintTarget, req.Partition, rt.ring.Epoch())
 	}
 	vn := ring.VNode{Partition: req.Partition, Node: n.cfg.NodeID}
 	objs := make([]*object.Object, len(req.Entries))
@@ -267,6 +253,17 @@ func (n *Node) serveBatch(ctx context.Context, body []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: batch entry %d: %w", ErrBadRequest, i, err)
 		}
 		objs[i] = obj
+	}
+	// After the checks above, which keep the partition inside the ring.
+	if rt := n.routing.Load(); req.Hinted && !rt.takesHints(req.Partition, n.cfg.NodeID) {
+		// The sender deletes hints once they are delivered, so taking
+		// them for a partition this node does not own (a sender routing
+		// by an older ring than this node's, or a newer one) would strand
+		// them here, and could take the only copy away from the node
+		// that now owns them. Refused, they stay with the sender, which
+		// tries again once the rings agree.
+		return nil, fmt.Errorf("node: hints for partition %d refused: by this node's ring (epoch %d) it is not this node's, or it is moving to another",
+			req.Partition, rt.ring.Epoch())
 	}
 	for i, e := range req.Entries {
 		if _, err := n.local.PutReplica(ctx, vn, e.Key, objs[i], ReplicaWrite{}); err != nil {
