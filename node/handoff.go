@@ -528,14 +528,15 @@ func (h *handoffRunner) deliver(ctx context.Context, p int, to string, cursor []
 			return err
 		}
 		cursor = batch[len(batch)-1].key
-		if hinted && h.n.routing.Load().ownsOrReceives(p, h.n.cfg.NodeID) {
-			// The ring changed while the batch was on its way: the
-			// partition is this node's now, or coming to it, and what it
-			// holds there is its own copy, no longer hints to delete. The
-			// loop stops this transfer at its next look; stop now.
-			return fmt.Errorf("%w: partition %d became this node's during the handoff; its copies stay", context.Canceled, p)
-		}
 		if hinted {
+			if h.n.routing.Load().ownsOrReceives(p, h.n.cfg.NodeID) {
+				// The ring changed while the batch was on its way: the
+				// partition is this node's now, or coming to it, and what
+				// it holds there is its own copy, no longer hints to
+				// delete. The loop stops this transfer at its next look;
+				// stop now.
+				return fmt.Errorf("%w: partition %d became this node's during the handoff; its copies stay", context.Canceled, p)
+			}
 			// The copies deleted here held this node's latest dots of
 			// their keys: its actors' epochs so far are not to be used
 			// again (see epoch.go).
