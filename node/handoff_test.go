@@ -1466,23 +1466,13 @@ func TestHandoffHintsRefusedByFormerOwner(t *testing.T) {
 	c.wakeAll()
 
 	id := handoff.ID{Kind: handoff.Hinted, Partition: p, From: fallback, To: down}
-	waitTransfer := func(what string, done func([]handoff.Status) bool) {
-		t.Helper()
-		deadline := time.Now().Add(waitLimit)
-		for !done(c.node(fallback).localTransfers()) {
-			if time.Now().After(deadline) {
-				t.Fatalf("gave up waiting for %s; %s's transfers: %+v", what, fallback, c.node(fallback).localTransfers())
-			}
-			runtime.Gosched()
-		}
-	}
 	// Until the delivery is refused, or the fallback has let go of some
 	// of its copies (the old owner took them).
-	waitTransfer("the old owner to refuse the hints", func(sts []handoff.Status) bool {
-		return slices.ContainsFunc(sts, func(st handoff.Status) bool {
+	waitFor(t, "the old owner to refuse the hints", func() bool {
+		return slices.ContainsFunc(c.node(fallback).localTransfers(), func(st handoff.Status) bool {
 			return st.ID == id && strings.Contains(st.LastError, "refused")
 		}) || !maps.Equal(contents(fallback), held)
-	})
+	}, nil)
 	if got := contents(fallback); !maps.Equal(got, held) {
 		t.Fatalf("%s holds %d keys of partition %d after its delivery attempt, want the %d it held, unchanged", fallback, len(got), p, len(held))
 	}
@@ -1496,9 +1486,9 @@ func TestHandoffHintsRefusedByFormerOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.wakeAll()
-	waitTransfer("the hinted transfer to be withdrawn", func(sts []handoff.Status) bool {
-		return !slices.ContainsFunc(sts, func(st handoff.Status) bool { return st.ID == id })
-	})
+	waitFor(t, "the hinted transfer to be withdrawn", func() bool {
+		return !slices.ContainsFunc(c.node(fallback).localTransfers(), func(st handoff.Status) bool { return st.ID == id })
+	}, nil)
 	if got := contents(fallback); !maps.Equal(got, held) {
 		t.Fatalf("%s holds %d keys of partition %d, now its own, want the %d it held, unchanged", fallback, len(got), p, len(held))
 	}
@@ -1530,15 +1520,11 @@ func TestHandoffHintsKeptWhenThePartitionBecomesTheSenders(t *testing.T) {
 	})
 	c.runHandoff([]string{fallback}, nil) // the only sender
 	c.wakeAll()
-	deadline := time.Now().Add(waitLimit)
-	for took.Load() == 0 || slices.ContainsFunc(c.node(fallback).localTransfers(), func(st handoff.Status) bool {
-		return st.ID.Partition == p && st.ID.Kind == handoff.Hinted && st.State == handoff.Running
-	}) {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for the batch of partition %d; %s's transfers: %+v", p, fallback, c.node(fallback).localTransfers())
-		}
-		runtime.Gosched()
-	}
+	waitFor(t, fmt.Sprintf("the batch of partition %d and the end of its transfer", p), func() bool {
+		return took.Load() > 0 && !slices.ContainsFunc(c.node(fallback).localTransfers(), func(st handoff.Status) bool {
+			return st.ID.Partition == p && st.ID.Kind == handoff.Hinted && st.State == handoff.Running
+		})
+	}, nil)
 	if took.Load() != 1 {
 		t.Fatalf("the old owner was sent %d batches of partition %d, want 1: the transfer went on after the ring changed", took.Load(), p)
 	}
