@@ -61,6 +61,10 @@ const (
 	Retrying  State = "retrying"  // failed or stalled; starts again after its backoff
 	Paused    State = "paused"    // an operator paused it; keeps its cursor
 	Cancelled State = "cancelled" // an operator cancelled it; starts over when resumed
+	// Grace: the sender owned the partition until a ring change and keeps
+	// its copy for requests routed by a lagging ring until RetryAt; it
+	// then hands the copy to the owner as hints and drops it.
+	Grace State = "grace"
 )
 
 // Status is a transfer as an operator sees it.

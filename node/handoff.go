@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -625,11 +626,52 @@ func (h *handoffRunner) throttle(ctx context.Context, size int) error {
 	return nil
 }
 
-// localTransfers returns this node's outgoing transfers.
+// localTransfers returns this node's outgoing transfers: those scheduled,
+// and one for every other partition it holds data for without its ring
+// giving it the partition, so that a node listing nothing holds nothing
+// but its own partitions and may be stopped once it owns none. A
+// partition lost within the drop grace is listed as in grace until the
+// grace ends; one found since the last scan for hints, as waiting.
 func (n *Node) localTransfers() []handoff.Status {
-	n.handoff.mu.Lock()
-	defer n.handoff.mu.Unlock()
-	return n.handoff.sched.List()
+	h := n.handoff
+	h.mu.Lock()
+	list := h.sched.List()
+	lost := maps.Clone(h.lostAt)
+	h.mu.Unlock()
+	rt := n.routing.Load()
+	if rt == nil {
+		return list
+	}
+	listed := map[int]bool{}
+	for _, s := range list {
+		if s.Kind == handoff.Hinted {
+			listed[s.Partition] = true
+		}
+	}
+	now := n.cfg.Clock.Now()
+	var more []handoff.Status
+	for p := range rt.ring.Size() {
+		if listed[p] || rt.ownsOrReceives(p, n.cfg.NodeID) || !n.holdsAny(p) {
+			continue
+		}
+		s := handoff.Status{
+			ID:    handoff.ID{Kind: handoff.Hinted, Partition: p, From: n.cfg.NodeID, To: rt.ring.Owner(p)},
+			State: handoff.Waiting,
+			Since: now,
+		}
+		if at, ok := lost[p]; ok && now.Sub(at) < h.cfg.DropGrace {
+			s.State, s.Since, s.RetryAt = handoff.Grace, at, at.Add(h.cfg.DropGrace)
+		}
+		more = append(more, s)
+	}
+	if len(more) == 0 {
+		return list
+	}
+	list = append(list, more...)
+	slices.SortFunc(list, func(a, b handoff.Status) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.To, b.To))
+	})
+	return list
 }
 
 // controlLocal applies an operator's action to a transfer this node sends.

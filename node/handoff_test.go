@@ -1175,16 +1175,46 @@ func lostPartition(t *testing.T, c *testCluster, p int) (old *clusterNode, to st
 	return old, to, locs, settle
 }
 
+//
+// Throughout, the copy is listed among the node's transfers (in grace,
+// then as hints), so that an operator who stops a node once it lists
+// nothing loses no write the copy took.
 func TestHandoffOldOwnerKeepsCopyForDropGrace(t *testing.T) {
 	c := newTestCluster(t, 5)
 	p := 3
-	old, _, _, _ := lostPartition(t, c, p)
-	if !old.holdsAny(p) || old.Stats().HintsHandedOff != 0 || len(old.localTransfers()) != 0 {
-		t.Fatalf("old owner handing off partition %d before the drop grace passed: holds %v, handed off %d, transfers %v",
-			p, old.holdsAny(p), old.Stats().HintsHandedOff, old.localTransfers())
+	old, to, _, _ := lostPartition(t, c, p)
+	if !old.holdsAny(p) || old.Stats().HintsHandedOff != 0 {
+		t.Fatalf("old owner handing off partition %d before the drop grace passed: holds %v, handed off %d",
+			p, old.holdsAny(p), old.Stats().HintsHandedOff)
 	}
-	c.clock.Advance(old.cfg.Handoff.DropGrace)
+	grace := old.cfg.Handoff.DropGrace
+	id := handoff.ID{Kind: handoff.Hinted, Partition: p, From: old.ID(), To: to}
+	list := old.localTransfers()
+	if len(list) != 1 || list[0].ID != id || list[0].State != handoff.Grace ||
+		list[0].RetryAt != list[0].Since.Add(grace) || list[0].Since.After(c.clock.Now()) {
+		t.Fatalf("old owner holding partition %d in its drop grace lists %v, want only %v in grace until the grace ends", p, list, id)
+	}
+	c.clock.Advance(grace)
 	c.waitNoForeign()
+	waitFor(t, "the delivered copy to leave the list", func() bool { return len(old.localTransfers()) == 0 }, old.WakeHandoff)
+}
+
+// Data a node holds for a partition it does not own is listed as a
+// hinted transfer even before its handoff loop has scanned for it, so
+// that a node listing nothing holds nothing of anyone else's.
+func TestHandoffUnscannedHintsListed(t *testing.T) {
+	c := newTestCluster(t, 5)
+	p := 7
+	from, to := moveTarget(c, p) // from owns p; to does not
+	c.preload(ring.VNode{Partition: p, Node: to}, keysOf(c.ring, "unscanned", 3, func(q int) bool { return q == p }),
+		func(i int) string { return fmt.Sprintf("v%d", i) })
+	want := handoff.ID{Kind: handoff.Hinted, Partition: p, From: to, To: from}
+	if list := c.node(to).localTransfers(); len(list) != 1 || list[0].ID != want || list[0].State != handoff.Waiting {
+		t.Fatalf("%s holds 3 keys of %s's partition %d and lists %v, want only %v waiting", to, from, p, list, want)
+	}
+	if list := c.node(from).localTransfers(); len(list) != 0 {
+		t.Fatalf("%s holds only its own partitions and lists %v", from, list)
+	}
 }
 
 // If the new owner goes down during the old owner's drop grace, the copy

@@ -40,7 +40,7 @@ func newClusterCommand(a *app) *cobra.Command {
 			},
 		},
 		stageCommand(a, meta.ChangeJoin, "join NODE", "Stage the join of a node (joining) to the ring"),
-		stageCommand(a, meta.ChangeLeave, "leave NODE", "Stage a node's leave: it hands off its partitions, then exits"),
+		stageCommand(a, meta.ChangeLeave, "leave NODE", "Stage a node's leave: it hands off its partitions; stop it once 'cairnctl transfers' lists nothing it sends"),
 		stageCommand(a, meta.ChangeForceRemove, "force-remove NODE",
 			"Stage a node's removal without handoff (its replicas are lost; for a node that is gone)"),
 		stageCommand(a, meta.ChangeReplace, "replace NODE NEW", "Stage the handoff of NODE's partitions to NEW (joining)"),

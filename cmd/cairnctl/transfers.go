@@ -20,7 +20,10 @@ func newTransfersCommand(a *app) *cobra.Command {
 			"for a node that was down) and ownership handoff (partitions moving after 'cluster commit').\n" +
 			"KEYS and BYTES are what the receiver has acknowledged (KEYS of the estimated total when known);\n" +
 			"RATE and ETA are over the current attempt. A member that does not answer is named in a warning:\n" +
-			"the transfers it sends are then missing from the list.\n" +
+			"the transfers it sends are then missing from the list. A hinted transfer in state grace is a\n" +
+			"partition its sender owned until a ring change: it keeps its copy for requests routed by a\n" +
+			"lagging ring for the drop grace (1 min), then hands it off. A node that lists nothing it sends\n" +
+			"holds no data but its own partitions; one that has left ('exiting') may then be stopped.\n" +
 			"With -o json, the admin API's answer (GET /admin/transfers) as it is.",
 		Example: "  cairnctl transfers\n" +
 			"  cairnctl -o json transfers | jq -r '.transfers[] | select(.state == \"retrying\") | .id'",
@@ -128,6 +131,9 @@ func printTransfers(a *app, tl adminapi.TransferList) error {
 		if held[st] > 0 {
 			summary += fmt.Sprintf(", %d %s", held[st], st)
 		}
+	}
+	if held[handoff.Grace] > 0 {
+		summary += fmt.Sprintf(", %d in grace", held[handoff.Grace])
 	}
 	fmt.Fprintln(w, summary)
 	return warnUnreachable(w, tl.Unreachable)

@@ -43,6 +43,8 @@ func transferFixture() *adminapi.Fake {
 		{ID: ownership(7, "n2", "n3"), State: handoff.Cancelled, Attempts: 1, Since: t0},
 		{ID: handoff.ID{Kind: handoff.Hinted, Partition: 2, From: "n4", To: "n3"}, State: handoff.Running,
 			Keys: 3, Bytes: 300, Rate: 100, ETA: 500 * time.Millisecond, Attempts: 1, Since: t0},
+		{ID: handoff.ID{Kind: handoff.Hinted, Partition: 9, From: "n2", To: "n4"}, State: handoff.Grace,
+			Since: t0, RetryAt: t0.Add(time.Minute)},
 	}
 	f.Unreachable = []string{"n3"}
 	return f
@@ -62,13 +64,14 @@ func TestTransfers(t *testing.T) {
 	want := lines(`
 		ID                 STATE      KEYS      BYTES    RATE       ETA    ATTEMPTS  LAST ERROR
 		hinted/2/n4/n3     running    3         300 B    100 B/s    <1s    1         -
+		hinted/9/n2/n4     grace      0         0 B      -          -      0         -
 		ownership/0/n1/n4  running    420/1000  3.0 MiB  1.5 MiB/s  1m35s  1         -
 		ownership/1/n2/n4  waiting    0         0 B      -          -      0         -
 		ownership/3/n1/n4  retrying   10        2.0 KiB  -          -      3         rpc: dial tcp 10.0.0.4:8099: connection refused
 		ownership/4/n2/n4  paused     5         500 B    -          -      1         -
 		ownership/7/n2/n3  cancelled  0         0 B      -          -      1         -
 
-		2 active, 2 waiting, 1 paused, 1 cancelled
+		2 active, 2 waiting, 1 paused, 1 cancelled, 1 in grace
 		WARNING: no answer from n3: the transfers it sends are not shown
 		`)
 	if out != want {
@@ -93,11 +96,11 @@ func TestTransfersJSON(t *testing.T) {
 	f := transferFixture()
 	out := ok(t, cairnctl(t, serveTransfers(t, f), "-o", "json", "transfers"))
 	got := decodeJSON[adminapi.TransferList](t, out)
-	if len(got.Transfers) != 6 || got.Active != 2 || got.Waiting != 2 || !reflect.DeepEqual(got.Unreachable, []string{"n3"}) {
+	if len(got.Transfers) != 7 || got.Active != 2 || got.Waiting != 2 || !reflect.DeepEqual(got.Unreachable, []string{"n3"}) {
 		t.Fatalf("%+v", got)
 	}
-	if s := got.Transfers[1]; s.ID != "ownership/0/n1/n4" || !reflect.DeepEqual(s.Status, f.TransferStatuses[0]) {
-		t.Errorf("transfer 1: %+v, want %+v", s, f.TransferStatuses[0])
+	if s := got.Transfers[2]; s.ID != "ownership/0/n1/n4" || !reflect.DeepEqual(s.Status, f.TransferStatuses[0]) {
+		t.Errorf("transfer 2: %+v, want %+v", s, f.TransferStatuses[0])
 	}
 	if !strings.Contains(out, `"id": "hinted/2/n4/n3",`) {
 		t.Errorf("no id field in\n%s", out)
