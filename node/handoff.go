@@ -631,7 +631,8 @@ func (h *handoffRunner) throttle(ctx context.Context, size int) error {
 // giving it the partition, so that a node listing nothing holds nothing
 // but its own partitions and may be stopped once it owns none. A
 // partition lost within the drop grace is listed as in grace until the
-// grace ends; one found since the last scan for hints, as waiting.
+// grace ends; one found since the last scan for hints, as waiting (held
+// while its owner is down).
 func (n *Node) localTransfers() []handoff.Status {
 	h := n.handoff
 	h.mu.Lock()
@@ -654,13 +655,16 @@ func (n *Node) localTransfers() []handoff.Status {
 		if listed[p] || rt.ownsOrReceives(p, n.cfg.NodeID) || !n.holdsAny(p) {
 			continue
 		}
+		owner := rt.ring.Owner(p)
 		s := handoff.Status{
-			ID:    handoff.ID{Kind: handoff.Hinted, Partition: p, From: n.cfg.NodeID, To: rt.ring.Owner(p)},
+			ID:    handoff.ID{Kind: handoff.Hinted, Partition: p, From: n.cfg.NodeID, To: owner},
 			State: handoff.Waiting,
 			Since: now,
 		}
 		if at, ok := lost[p]; ok && now.Sub(at) < h.cfg.DropGrace {
 			s.State, s.Since, s.RetryAt = handoff.Grace, at, at.Add(h.cfg.DropGrace)
+		} else if !n.live.Up(owner) {
+			s.State = handoff.Held
 		}
 		more = append(more, s)
 	}

@@ -1215,6 +1215,10 @@ func TestHandoffUnscannedHintsListed(t *testing.T) {
 	if list := c.node(from).localTransfers(); len(list) != 0 {
 		t.Fatalf("%s holds only its own partitions and lists %v", from, list)
 	}
+	c.node(to).view.Set(from, false)
+	if list := c.node(to).localTransfers(); len(list) != 1 || list[0].ID != want || list[0].State != handoff.Held {
+		t.Fatalf("%s down: %s lists %v, want only %v held", from, to, list, want)
+	}
 }
 
 // If the new owner goes down during the old owner's drop grace, the copy
