@@ -1175,7 +1175,6 @@ func lostPartition(t *testing.T, c *testCluster, p int) (old *clusterNode, to st
 	return old, to, locs, settle
 }
 
-//
 // Throughout, the copy is listed among the node's transfers (in grace,
 // then as hints), so that an operator who stops a node once it lists
 // nothing loses no write the copy took.
