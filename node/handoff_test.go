@@ -1144,9 +1144,6 @@ func TestHandoffOneWakeDeliversEveryHint(t *testing.T) {
 	}
 }
 
-// When a node stops owning a partition, it keeps its copy for the drop
-// grace (requests routed by a lagging ring still find the data), then
-// hands it off and drops it.
 // lostPartition preloads 40 keys of partition p on its owner, runs the
 // owner's handoff loop and moves p to another node on the ring as if its
 // copy were done: the old owner no longer owns p and is inside its drop
@@ -1175,8 +1172,10 @@ func lostPartition(t *testing.T, c *testCluster, p int) (old *clusterNode, to st
 	return old, to, locs, settle
 }
 
-// Throughout, the copy is listed among the node's transfers (in grace,
-// then as hints), so that an operator who stops a node once it lists
+// When a node stops owning a partition, it keeps its copy for the drop
+// grace (requests routed by a lagging ring still find the data), then
+// hands it off and drops it. Throughout, the copy is listed among the
+// node's transfers (in grace, then as hints), so that an operator who stops a node once it lists
 // nothing loses no write the copy took.
 func TestHandoffOldOwnerKeepsCopyForDropGrace(t *testing.T) {
 	c := newTestCluster(t, 5)
