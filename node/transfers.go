@@ -43,6 +43,11 @@ func (n *Node) ListTransfers(ctx context.Context) ([]handoff.Status, []string, e
 	return list, unreachable, nil
 }
 
+// LocalTransfers returns the transfers this node sends, as ListTransfers
+// reports them for it: a node that lists none holds no data but that of
+// the partitions its ring gives it.
+func (n *Node) LocalTransfers() []handoff.Status { return n.localTransfers() }
+
 // ControlTransfer pauses, resumes or cancels a transfer on the node that
 // sends it. Errors: handoff.ErrNoTransfer, handoff.ErrBadAction.
 func (n *Node) ControlTransfer(ctx context.Context, id handoff.ID, a handoff.Action) error {

@@ -42,6 +42,10 @@ type Config struct {
 	// without the last node, and a planned change moves partitions by
 	// ownership handoff while everything else goes on (ringchange.go).
 	RingChanges bool
+	// Retires adds the retirement of a node to the faults: a node that
+	// left the ring and lists no transfer of its own is stopped for good
+	// and its disk thrown away, as an operator decommissions one.
+	Retires bool
 	// BlindPuts makes one add in four a write without a causal context
 	// (no read first): a sibling that must survive like any other write.
 	BlindPuts bool
@@ -85,6 +89,7 @@ func DefaultConfig(seed int64) Config {
 		ClockJumps:  true,
 		RingChanges: true,
 		BlindPuts:   true,
+		Retires:     true,
 		MaxOutage:   2 * time.Second,
 		Trace:       60,
 	}
@@ -93,8 +98,16 @@ func DefaultConfig(seed int64) Config {
 // beforeBoundedOutages is DefaultConfig as it was before outages were
 // bounded, for the regression seeds found then.
 func beforeBoundedOutages(seed int64) Config {
-	c := DefaultConfig(seed)
+	c := beforeRetires(seed)
 	c.MaxOutage = 0
+	return c
+}
+
+// beforeRetires is DefaultConfig as it was before retirements joined the
+// draw, for the seeds found then.
+func beforeRetires(seed int64) Config {
+	c := DefaultConfig(seed)
+	c.Retires = false
 	return c
 }
 

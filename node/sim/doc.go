@@ -23,7 +23,11 @@
 // symmetric and one-way partitions, node crashes, restarts, corruption
 // of a stored value, jumps of one node's wall clock, and ring changes: the
 // ring starts without the last node, which may join, and members may
-// leave (down to three). The driver plays the metadata plane for those:
+// leave (down to three). A node that left is retired (stopped for good,
+// its disk thrown away) once it lists no transfer of its own, during the
+// faults when the draw says so and as soon as it may while the cluster
+// settles; it must hold no data then. The driver plays the metadata
+// plane for those:
 // it plans the change, publishes the ring with its pending moves, and
 // commits each move that a node's ownership handoff reports done; a node
 // learns a new ring only while it reaches a majority, as a Raft follower

@@ -29,6 +29,7 @@ var faultKinds = []faultKind{
 	{"clock-jump", 1},
 	{"join", 1},
 	{"leave", 1},
+	{"retire", 2},
 }
 
 // drawKind draws one of kinds by weight: one draw from rng, whatever the
@@ -59,6 +60,8 @@ func (s *sim) injectFault() {
 			return !s.cfg.ClockJumps
 		case "join", "leave":
 			return !s.cfg.RingChanges
+		case "retire":
+			return !s.cfg.RingChanges || !s.cfg.Retires
 		}
 		return false
 	})
@@ -102,6 +105,8 @@ func (s *sim) injectFault() {
 		did = s.changeRing(true)
 	case "leave":
 		did = s.changeRing(false)
+	case "retire":
+		did = s.retire()
 	case "clock-jump":
 		id := s.ids[s.rng.IntN(len(s.ids))]
 		d := time.Duration(s.rng.IntN(20_001)-10_000) * time.Millisecond

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cairnkv/cairn/node"
+	"github.com/cairnkv/cairn/node/store"
 	"github.com/cairnkv/cairn/ring"
 )
 
@@ -144,6 +145,7 @@ func (s *sim) changeRing(join bool) string {
 	s.mu.Lock()
 	s.ring, s.pending = committed, pending
 	s.mu.Unlock()
+	s.left[who] = !join
 	s.publish()
 	return fmt.Sprintf("%s (epoch %d, %d partitions move)", who, committed.Epoch(), len(pending))
 }
@@ -183,4 +185,50 @@ func (s *sim) reachesMajority(id string) bool {
 		}
 	}
 	return reach*2 > len(s.ids)
+}
+
+// retire decommissions a node as an operator does once it has left: one
+// that a leave (not a join) last took out of the ring, is up, routes by
+// the committed ring, has no move pending and lists no transfer of its
+// own (cairnctl transfers) is stopped for good and its disk thrown away.
+// It owns nothing, so it must then hold no data: what it held would be
+// copies the list left out. It leaves the cluster's ids, as a member
+// taken out of the metadata plane does, so that majorities count without
+// it; at least nVal nodes stay.
+func (s *sim) retire() string {
+	s.mu.Lock()
+	cur, busy := s.ring, len(s.pending) > 0
+	s.mu.Unlock()
+	if busy || len(s.ids) <= nVal {
+		return ""
+	}
+	var out []string
+	for _, id := range s.upNodes() {
+		if !s.left[id] || slices.Contains(cur.Members(), id) {
+			continue
+		}
+		n := s.nodes[id].n
+		if t := n.Topology(); t.Ring == nil || t.Ring.Epoch() != cur.Epoch() || len(n.LocalTransfers()) > 0 {
+			continue
+		}
+		out = append(out, id)
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	id := out[s.rng.IntN(len(out))]
+	// It owns nothing, so a list that is right names every partition it
+	// holds data of: with none listed it must hold none.
+	for q := range ringSize {
+		data, err := s.nodes[id].mem.Dump(store.Partition(q))
+		if err != nil {
+			s.hist.violate("dump %s/%d: %v", id, q, err)
+		} else if len(data) > 0 {
+			s.hist.violate("%s listed no transfer, owns nothing and holds %d key(s) of partition %d: retiring it loses them", id, len(data), q)
+		}
+	}
+	s.crash(s.nodes[id]) // never booted again: nothing reads its engine any more
+	s.ids = slices.DeleteFunc(slices.Clone(s.ids), func(x string) bool { return x == id })
+	s.retired = append(s.retired, id)
+	return fmt.Sprintf("%s (left the ring at epoch %d, listed no transfer)", id, cur.Epoch())
 }

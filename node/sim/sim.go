@@ -31,6 +31,9 @@ const (
 	detectAfter = time.Second
 	// idleStep is how far the driver lets time pass when no message waits.
 	idleStep = 5 * time.Millisecond
+	// retireEvery is how often the settling looks for a node that left
+	// and may be retired (Config.Retires).
+	retireEvery = 500 * time.Millisecond
 	// handoffEvery is each node's hinted-handoff interval.
 	handoffEvery = time.Second
 )
@@ -106,8 +109,13 @@ type sim struct {
 	start time.Time
 	net   *rpc.StepNetwork
 	md    *node.MemMetadata
-	ids   []string
+	ids   []string // the cluster's nodes, less those retired
 	nodes map[string]*simNode
+	// left marks the nodes a leave last took out of the ring, retired
+	// those then decommissioned for good (ringchange.go). Only the driver
+	// uses them.
+	left    map[string]bool
+	retired []string
 
 	mu sync.Mutex // guards up, the ring and its transfers, for the clients and the nodes
 	// ring is the committed ring, pending its moves in progress, and
@@ -154,9 +162,9 @@ func newSim(cfg Config) (*sim, error) {
 		md:    node.NewMemMetadata(clock.Real{}, props, nil),
 		nodes: map[string]*simNode{},
 		up:    map[string]bool{}, cut: map[[2]string]bool{}, corrupt: map[string]bool{},
-		faults: map[string]int{},
-		log:    sha256Log{keep: cfg.Trace, sum: sha256.Sum256, full: cfg.KeepLog},
-		hist:   newHistory(),
+		faults: map[string]int{}, left: map[string]bool{},
+		log:  sha256Log{keep: cfg.Trace, sum: sha256.Sum256, full: cfg.KeepLog},
+		hist: newHistory(),
 	}
 	for i := range cfg.Nodes {
 		s.ids = append(s.ids, fmt.Sprintf("n%d", i+1))
@@ -292,7 +300,18 @@ func (s *sim) run() Result {
 	synctest.Wait()
 	s.healAll()
 	settleEnd := time.Now().Add(s.cfg.Settle)
+	nextRetire := time.Now()
 	for time.Now().Before(settleEnd) {
+		if s.cfg.Retires && s.cfg.RingChanges && !time.Now().Before(nextRetire) {
+			// The operator stops a node that left as soon as it lists
+			// no transfer: every acknowledged write must outlive it.
+			synctest.Wait()
+			if did := s.retire(); did != "" {
+				s.faults["retire"]++
+				s.logf("settle: retired %s", did)
+			}
+			nextRetire = time.Now().Add(retireEvery)
+		}
 		s.step()
 	}
 	clients.Wait()
@@ -430,7 +449,7 @@ func (l *sha256Log) trace() []string  { return slices.Clone(l.tail) }
 
 // shutdown stops every node and the network and waits for their goroutines.
 func (s *sim) shutdown() {
-	for _, id := range s.ids {
+	for _, id := range slices.Concat(s.ids, s.retired) {
 		sn := s.nodes[id]
 		if s.isUp(id) {
 			sn.cancel()
