@@ -267,7 +267,7 @@ func (s *Scheduler) List() []Status {
 	for _, e := range s.transfers {
 		out = append(out, e.st)
 	}
-	slices.SortFunc(out, func(a, b Status) int { return compareID(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b Status) int { return CompareID(a.ID, b.ID) })
 	return out
 }
 
@@ -280,12 +280,14 @@ func (s *Scheduler) Running(id ID) bool {
 	return ok && e.st.State == Running
 }
 
-func compareID(a, b ID) int {
+// CompareID orders ids by kind, partition, sender and receiver: the
+// order List returns.
+func CompareID(a, b ID) int {
 	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Partition, b.Partition),
 		cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
 }
 
-func sortIDs(ids []ID) { slices.SortFunc(ids, compareID) }
+func sortIDs(ids []ID) { slices.SortFunc(ids, CompareID) }
 
 // Deadline returns when the scheduler next needs a look even if nothing
 // happens: the earliest retry of a retrying transfer or stall deadline of

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -672,9 +671,7 @@ func (n *Node) localTransfers() []handoff.Status {
 		return list
 	}
 	list = append(list, more...)
-	slices.SortFunc(list, func(a, b handoff.Status) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.To, b.To))
-	})
+	slices.SortFunc(list, func(a, b handoff.Status) int { return handoff.CompareID(a.ID, b.ID) })
 	return list
 }
 
