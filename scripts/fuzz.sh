@@ -22,7 +22,7 @@ coordinator_race() {
 }
 
 while IFS= read -r file; do
-	pkg=./$(dirname "$file")
+	pkg=$(dirname "$file")
 	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
 		echo "fuzz $pkg $target ($fuzztime)"
 		for attempt in 1 2; do
