@@ -286,7 +286,7 @@ func (n *Node) serveTransfers(body []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return encodeMsg(&transfersResp{List: list})
+		return encodeMsg(&transfersResp{List: list, Epoch: n.ringEpoch()})
 	}
 	id, err := handoff.ParseID(req.ID)
 	if err == nil {

@@ -991,16 +991,16 @@ func TestHandoffOperatorControl(t *testing.T) {
 
 	listed := func() handoff.Status {
 		t.Helper()
-		list, unreachable, err := obs.ListTransfers(ctx)
-		if err != nil || len(unreachable) > 0 {
-			t.Fatalf("list transfers: %v, unreachable %v", err, unreachable)
+		rep, err := obs.ListTransfers(ctx)
+		if err != nil || len(rep.Unreachable) > 0 {
+			t.Fatalf("list transfers: %v, unreachable %v", err, rep.Unreachable)
 		}
-		for _, st := range list {
+		for _, st := range rep.List {
 			if st.ID == id {
 				return st
 			}
 		}
-		t.Fatalf("%s missing from %v", id, list)
+		t.Fatalf("%s missing from %v", id, rep.List)
 		return handoff.Status{}
 	}
 	waitArrivals := func(n int) {
@@ -1216,6 +1216,38 @@ func TestHandoffUnscannedHintsListed(t *testing.T) {
 	c.node(to).view.Set(from, false)
 	if list := c.node(to).localTransfers(); len(list) != 1 || list[0].ID != want || list[0].State != handoff.Held {
 		t.Fatalf("%s down: %s lists %v, want only %v held", from, to, list, want)
+	}
+}
+
+// A member lists what it holds against its own ring, so the list names
+// the members that answered from an older ring than another's: their
+// lists may lack copies of partitions moved since.
+func TestListTransfersNamesMembersBehind(t *testing.T) {
+	c := newTestCluster(t, 4)
+	ctx := context.Background()
+	if rep, err := c.node("n1").ListTransfers(ctx); err != nil || len(rep.Behind) != 0 || len(rep.Unreachable) != 0 {
+		t.Fatalf("every member on one ring: behind %v, unreachable %v, err %v", rep.Behind, rep.Unreachable, err)
+	}
+	from, to := moveTarget(c, 5)
+	newer := Topology{Ring: moveOne(t, c.ring, 5, to), Addrs: c.addrs()}
+	for _, id := range []string{from, to} {
+		if err := c.node(id).SetTopology(newer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	for _, id := range c.ids {
+		if id != from && id != to {
+			want = append(want, id)
+		}
+	}
+	slices.Sort(want)
+	for _, asker := range c.ids { // whoever is asked, and whatever its own ring
+		rep, err := c.node(asker).ListTransfers(ctx)
+		if err != nil || !slices.Equal(rep.Behind, want) {
+			t.Fatalf("asking %s, with %s and %s on epoch %d and the rest on %d: behind %v (err %v), want %v",
+				asker, from, to, newer.Ring.Epoch(), c.ring.Epoch(), rep.Behind, err, want)
+		}
 	}
 }
 

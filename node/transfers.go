@@ -11,15 +11,29 @@ import (
 	"github.com/cairnkv/cairn/handoff"
 )
 
-// ListTransfers returns every member's outgoing transfers (hinted and
-// ownership handoff), sorted by id; unreachable names the members that did
-// not answer, whose transfers are then missing from the list.
-func (n *Node) ListTransfers(ctx context.Context) ([]handoff.Status, []string, error) {
+// TransferReport is every member's outgoing transfers, as ListTransfers
+// gathers them.
+type TransferReport struct {
+	// List holds the transfers (hinted and ownership handoff), sorted by
+	// id.
+	List []handoff.Status
+	// Unreachable names the members that did not answer, sorted: the list
+	// lacks the transfers they send.
+	Unreachable []string
+	// Behind names the members that answered from a ring older than
+	// another member's, sorted: a member lists what it holds against its
+	// own ring, so the list may lack its copies of partitions moved since.
+	Behind []string
+}
+
+// ListTransfers asks every member for the transfers it sends.
+func (n *Node) ListTransfers(ctx context.Context) (TransferReport, error) {
 	if err := n.admit(); err != nil {
-		return nil, nil, err
+		return TransferReport{}, err
 	}
 	defer n.bg.Done()
 	list := n.localTransfers()
+	epochs := map[string]uint64{n.cfg.NodeID: n.ringEpoch()}
 	var unreachable []string
 	if rt := n.routing.Load(); rt != nil {
 		for _, m := range slices.Sorted(maps.Keys(rt.addrs)) {
@@ -37,10 +51,27 @@ func (n *Node) ListTransfers(ctx context.Context) ([]handoff.Status, []string, e
 				continue
 			}
 			list = append(list, theirs...)
+			epochs[m] = resp.Epoch
 		}
 	}
 	slices.SortFunc(list, func(a, b handoff.Status) int { return strings.Compare(a.ID.String(), b.ID.String()) })
-	return list, unreachable, nil
+	newest := slices.Max(slices.Collect(maps.Values(epochs)))
+	var behind []string
+	for m, e := range epochs {
+		if e > 0 && e < newest {
+			behind = append(behind, m)
+		}
+	}
+	slices.Sort(behind)
+	return TransferReport{List: list, Unreachable: unreachable, Behind: behind}, nil
+}
+
+// ringEpoch is the epoch of the ring this node routes by (0: none yet).
+func (n *Node) ringEpoch() uint64 {
+	if rt := n.routing.Load(); rt != nil {
+		return rt.ring.Epoch()
+	}
+	return 0
 }
 
 // LocalTransfers returns the transfers this node sends, as ListTransfers

@@ -106,6 +106,9 @@ type transfersReq struct {
 
 type transfersResp struct {
 	List []byte `msgpack:"l,omitempty"` // JSON of []handoff.Status
+	// Epoch is the ring epoch the member routes by (0: none, or a node
+	// from before the field).
+	Epoch uint64 `msgpack:"ep,omitempty"`
 	// Failure of an action: 1 no such transfer, 2 bad action, 3 bad id.
 	Code uint8  `msgpack:"c,omitempty"`
 	Msg  string `msgpack:"m,omitempty"`

@@ -136,7 +136,24 @@ func printTransfers(a *app, tl adminapi.TransferList) error {
 		summary += fmt.Sprintf(", %d in grace", held[handoff.Grace])
 	}
 	fmt.Fprintln(w, summary)
+	if err := warnBehind(w, tl.Behind); err != nil {
+		return err
+	}
 	return warnUnreachable(w, tl.Unreachable)
+}
+
+// warnBehind names the members that listed their transfers against an
+// older ring than another member's.
+func warnBehind(w io.Writer, nodes []string) error {
+	var err error
+	switch len(nodes) {
+	case 0:
+	case 1:
+		_, err = fmt.Fprintf(w, "WARNING: %s answered from an older ring than other members: copies it holds of partitions moved since may be missing; do not stop it until it has caught up\n", nodes[0])
+	default:
+		_, err = fmt.Fprintf(w, "WARNING: %s answered from an older ring than other members: copies they hold of partitions moved since may be missing; do not stop them until they have caught up\n", strings.Join(nodes, ", "))
+	}
+	return err
 }
 
 // warnUnreachable names the members that did not report their transfers.

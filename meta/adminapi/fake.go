@@ -43,9 +43,10 @@ type Fake struct {
 	BucketTypes map[string]meta.BucketType
 	// TransferStatuses are what ListTransfers reports (in any order; it
 	// sorts) and ControlTransfer acts on; Unreachable, the members it says
-	// did not answer.
+	// did not answer; Behind, those it says answered from an older ring.
 	TransferStatuses []handoff.Status
 	Unreachable      []string
+	Behind           []string
 	// AntiEntropy is what AAEStatus returns (as the API answers it once
 	// sorted) and ControlAAE changes.
 	AntiEntropy antientropy.Status
@@ -399,17 +400,15 @@ func (f *Fake) setType(t meta.BucketType) {
 	f.BucketTypes[t.Name] = t
 }
 
-func (f *Fake) ListTransfers(ctx context.Context) ([]handoff.Status, []string, error) {
+func (f *Fake) ListTransfers(ctx context.Context) (node.TransferReport, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.begin("ListTransfers"); err != nil {
-		return nil, nil, err
+		return node.TransferReport{}, err
 	}
 	list := slices.Clone(f.TransferStatuses)
 	slices.SortStableFunc(list, func(x, y handoff.Status) int { return strings.Compare(x.ID.String(), y.ID.String()) })
-	unreachable := slices.Clone(f.Unreachable)
-	slices.Sort(unreachable)
-	return list, unreachable, nil
+	return node.TransferReport{List: list, Unreachable: sortedCopy(f.Unreachable), Behind: sortedCopy(f.Behind)}, nil
 }
 
 // ControlTransfer pauses, resumes or cancels a transfer of

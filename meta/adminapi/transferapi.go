@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairnkv/cairn/handoff"
 	"github.com/cairnkv/cairn/meta"
+	"github.com/cairnkv/cairn/node"
 )
 
 // TransferStatus is one transfer as the admin API answers it: its status,
@@ -26,6 +27,11 @@ type TransferList struct {
 	// Unreachable names the members that did not answer, sorted: the list
 	// lacks the transfers they send.
 	Unreachable []string `json:"unreachable"`
+	// Behind names the members that answered from a ring older than
+	// another member's, sorted: the list may lack their copies of
+	// partitions moved since (a member lists what it holds against its
+	// own ring). Absent when every member routes by the same ring.
+	Behind []string `json:"behind,omitempty"`
 	// Active counts the running transfers; Waiting those that will start
 	// without an operator (waiting or retrying). Paused and cancelled
 	// transfers wait on an operator and count in neither.
@@ -77,11 +83,11 @@ func (a *api) transfers(w http.ResponseWriter, r *http.Request) (int, any, error
 	if a.t == nil {
 		return 0, nil, errNoTransfers
 	}
-	list, unreachable, err := a.t.ListTransfers(r.Context())
+	rep, err := a.t.ListTransfers(r.Context())
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, transferList(list, unreachable), nil
+	return http.StatusOK, transferList(rep), nil
 }
 
 func (a *api) controlTransfer(w http.ResponseWriter, r *http.Request) (int, any, error) {
@@ -120,19 +126,19 @@ func (a *api) ringStatus(w http.ResponseWriter, r *http.Request) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	list, unreachable, err := a.t.ListTransfers(ctx)
+	rep, err := a.t.ListTransfers(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, ringStatusOf(ring, list, unreachable), nil
+	return http.StatusOK, ringStatusOf(ring, rep.List, rep.Unreachable), nil
 }
 
 // transferList sorts and counts what ListTransfers returned. It sorts
 // although the contract says the list comes sorted, so that the answer is
 // stable whatever the implementation does.
-func transferList(list []handoff.Status, unreachable []string) TransferList {
-	tl := TransferList{Transfers: make([]TransferStatus, len(list)), Unreachable: sortedCopy(unreachable)}
-	for i, s := range list {
+func transferList(rep node.TransferReport) TransferList {
+	tl := TransferList{Transfers: make([]TransferStatus, len(rep.List)), Unreachable: sortedCopy(rep.Unreachable), Behind: sortedCopy(rep.Behind)}
+	for i, s := range rep.List {
 		tl.Transfers[i] = TransferStatus{ID: s.ID.String(), Status: s}
 		switch s.State {
 		case handoff.Running:

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cairnkv/cairn/handoff"
+	"github.com/cairnkv/cairn/node"
 )
 
 // Transfers is a cluster's view of partition transfers (hinted and
@@ -16,11 +17,12 @@ import (
 // Returned slices are the caller's.
 type Transfers interface {
 	// ListTransfers returns every transfer the members report, sorted by
-	// ID string (handoff.ID.String), and the members that did not answer
-	// (sorted): the list then lacks the transfers they send. A member that
+	// ID string (handoff.ID.String), the members that did not answer
+	// (sorted: the list then lacks the transfers they send) and those that
+	// answered from an older ring than another's (sorted). A member that
 	// does not answer is not an error; err is for when no list can be made
 	// at all (node.ErrUnavailable, ctx's error).
-	ListTransfers(ctx context.Context) (list []handoff.Status, unreachable []string, err error)
+	ListTransfers(ctx context.Context) (node.TransferReport, error)
 
 	// ControlTransfer applies action to one transfer on its sending node,
 	// id.From. Errors wrap handoff.ErrNoTransfer when that node has no
