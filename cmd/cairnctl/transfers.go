@@ -145,26 +145,28 @@ func printTransfers(a *app, tl adminapi.TransferList) error {
 // warnBehind names the members that listed their transfers against an
 // older ring than another member's.
 func warnBehind(w io.Writer, nodes []string) error {
-	var err error
-	switch len(nodes) {
-	case 0:
-	case 1:
-		_, err = fmt.Fprintf(w, "WARNING: %s answered from an older ring than other members: copies it holds of partitions moved since may be missing; do not stop it until it has caught up\n", nodes[0])
-	default:
-		_, err = fmt.Fprintf(w, "WARNING: %s answered from an older ring than other members: copies they hold of partitions moved since may be missing; do not stop them until they have caught up\n", strings.Join(nodes, ", "))
-	}
-	return err
+	return warnMembers(w, nodes,
+		"WARNING: %s answered from an older ring than other members: copies it holds of partitions moved since may be missing; do not stop it until it has caught up\n",
+		"WARNING: %s answered from an older ring than other members: copies they hold of partitions moved since may be missing; do not stop them until they have caught up\n")
 }
 
 // warnUnreachable names the members that did not report their transfers.
 func warnUnreachable(w io.Writer, nodes []string) error {
+	return warnMembers(w, nodes,
+		"WARNING: no answer from %s: the transfers it sends are not shown\n",
+		"WARNING: no answer from %s: the transfers they send are not shown\n")
+}
+
+// warnMembers prints one warning naming nodes, if any: one's format for
+// a single node, several's for more, their names joined.
+func warnMembers(w io.Writer, nodes []string, one, several string) error {
 	var err error
 	switch len(nodes) {
 	case 0:
 	case 1:
-		_, err = fmt.Fprintf(w, "WARNING: no answer from %s: the transfers it sends are not shown\n", nodes[0])
+		_, err = fmt.Fprintf(w, one, nodes[0])
 	default:
-		_, err = fmt.Fprintf(w, "WARNING: no answer from %s: the transfers they send are not shown\n", strings.Join(nodes, ", "))
+		_, err = fmt.Fprintf(w, several, strings.Join(nodes, ", "))
 	}
 	return err
 }

@@ -92,6 +92,12 @@ func TestTransfersNone(t *testing.T) {
 	if want := "no transfers\n\n0 active, 0 waiting\nWARNING: no answer from n2, n3: the transfers they send are not shown\n"; out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
+	f.Unreachable, f.Behind = nil, []string{"n4", "n1"}
+	out = ok(t, cairnctl(t, serveTransfers(t, f), "transfers"))
+	if want := "no transfers\n\n0 active, 0 waiting\nWARNING: n1, n4 answered from an older ring than other members: " +
+		"copies they hold of partitions moved since may be missing; do not stop them until they have caught up\n"; out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
 }
 
 func TestTransfersJSON(t *testing.T) {
