@@ -747,7 +747,7 @@ func TestClusterTransferRetry(t *testing.T) {
 	}
 	// Wait for the loop to record the failure: the transfer is retrying.
 	for {
-		l := n.localTransfers()
+		l := n.LocalTransfers()
 		if len(l) == 1 && l[0].State == handoff.Retrying {
 			break
 		}
@@ -772,7 +772,7 @@ func TestClusterTransferRetry(t *testing.T) {
 			runtime.Gosched()
 		}
 	}
-	for len(n.localTransfers()) > 0 {
+	for len(n.LocalTransfers()) > 0 {
 		runtime.Gosched() // until the loop has recorded the completion
 	}
 	cancel()
@@ -881,7 +881,7 @@ func TestClusterTransferResumesFromSavedCursor(t *testing.T) {
 		})
 	})
 	<-done
-	for len(n.localTransfers()) > 0 {
+	for len(n.LocalTransfers()) > 0 {
 		runtime.Gosched() // until the loop has recorded the completion
 	}
 	cancel()
@@ -931,7 +931,7 @@ func TestClusterHeldHintsCanBeDropped(t *testing.T) {
 	defer func() { cancel(); wg.Wait() }()
 	id := handoff.ID{Kind: handoff.Hinted, Partition: down.Partition, From: fb.ID(), To: down.Node}
 	for {
-		l := fb.localTransfers()
+		l := fb.LocalTransfers()
 		if len(l) == 1 && l[0].ID == id && l[0].State == handoff.Held {
 			break
 		}
@@ -946,7 +946,7 @@ func TestClusterHeldHintsCanBeDropped(t *testing.T) {
 	if o := c.stored(ring.VNode{Partition: down.Partition, Node: fb.ID()}, loc); o != nil {
 		t.Fatalf("hint still held after the drop: %v", o)
 	}
-	if l := fb.localTransfers(); len(l) != 0 {
+	if l := fb.LocalTransfers(); len(l) != 0 {
 		t.Fatalf("transfers after the drop: %+v", l)
 	}
 }

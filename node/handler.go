@@ -282,7 +282,7 @@ func (n *Node) serveTransfers(body []byte) ([]byte, error) {
 		return nil, err
 	}
 	if req.ID == "" {
-		list, err := json.Marshal(n.localTransfers())
+		list, err := json.Marshal(n.LocalTransfers())
 		if err != nil {
 			return nil, err
 		}

@@ -297,34 +297,61 @@ func (h *handoffRunner) ownershipCandidates() []handoff.ID {
 	return out
 }
 
-// hintCandidates are the partitions this node holds data for but does not
-// own, that are not moving to this node, and whose drop grace (if this
-// node owned them until recently) has passed or whose owner went down
-// during it: deliverable when their owner is up, held while it is down.
-func (h *handoffRunner) hintCandidates(now time.Time) (deliver, held []handoff.ID) {
+// foreignPartition is a partition this node holds data for that its ring
+// neither gives it nor moves to it: copies for another node.
+type foreignPartition struct {
+	id handoff.ID // the hinted transfer that hands them to the owner
+	// graceFrom is when this node lost the partition, while it keeps its
+	// copy for the drop grace (zero once the grace has passed, or once the
+	// owner went down during it).
+	graceFrom time.Time
+	ownerUp   bool
+}
+
+// foreignPartitions lists, in partition order, the partitions this node
+// holds copies of for others: the hints the handoff loop offers and the
+// copies an operator must not stop the node with.
+func (h *handoffRunner) foreignPartitions(now time.Time) []foreignPartition {
 	rt := h.n.routing.Load()
 	if rt == nil {
-		return nil, nil
+		return nil
 	}
 	h.mu.Lock()
 	lost := maps.Clone(h.lostAt)
 	h.mu.Unlock()
+	var out []foreignPartition
 	for p := range rt.ring.Size() {
 		owner := rt.ring.Owner(p)
 		if rt.ownsOrReceives(p, h.n.cfg.NodeID) {
 			continue
 		}
+		var graceFrom time.Time
 		if at, ok := lost[p]; ok && now.Sub(at) < h.cfg.DropGrace && !h.ownerDownSinceLoss(p, owner) {
-			continue
+			graceFrom = at
 		}
 		if !h.n.holdsAny(p) {
 			continue
 		}
-		id := handoff.ID{Kind: handoff.Hinted, Partition: p, From: h.n.cfg.NodeID, To: owner}
-		if h.n.live.Up(owner) {
-			deliver = append(deliver, id)
-		} else {
-			held = append(held, id)
+		out = append(out, foreignPartition{
+			id:        handoff.ID{Kind: handoff.Hinted, Partition: p, From: h.n.cfg.NodeID, To: owner},
+			graceFrom: graceFrom,
+			ownerUp:   h.n.live.Up(owner),
+		})
+	}
+	return out
+}
+
+// hintCandidates are the foreign partitions whose drop grace (if this
+// node owned them until recently) has passed or whose owner went down
+// during it: deliverable when their owner is up, held while it is down.
+func (h *handoffRunner) hintCandidates(now time.Time) (deliver, held []handoff.ID) {
+	for _, f := range h.foreignPartitions(now) {
+		switch {
+		case !f.graceFrom.IsZero():
+		case f.ownerUp:
+			deliver = append(deliver, f.id)
+		default:
+			held = append(held, f.id)
 		}
 	}
 	return deliver, held
@@ -625,23 +652,17 @@ func (h *handoffRunner) throttle(ctx context.Context, size int) error {
 	return nil
 }
 
-// localTransfers returns this node's outgoing transfers: those scheduled,
-// and one for every other partition it holds data for without its ring
-// giving it the partition, so that a node listing nothing holds nothing
-// but its own partitions and may be stopped once it owns none. A
-// partition lost within the drop grace is listed as in grace until the
-// grace ends; one found since the last scan for hints, as waiting (held
-// while its owner is down).
-func (n *Node) localTransfers() []handoff.Status {
+// LocalTransfers returns the transfers this node sends: those scheduled,
+// and one for every other foreign partition (foreignPartitions), so that
+// a node listing nothing holds no data but that of the partitions its ring
+// gives it, and may be stopped once it owns none. A partition within its
+// drop grace is listed as in grace until the grace ends; one found since
+// the last scan for hints as the scan would list it, waiting or held.
+func (n *Node) LocalTransfers() []handoff.Status {
 	h := n.handoff
 	h.mu.Lock()
 	list := h.sched.List()
-	lost := maps.Clone(h.lostAt)
 	h.mu.Unlock()
-	rt := n.routing.Load()
-	if rt == nil {
-		return list
-	}
 	listed := map[int]bool{}
 	for _, s := range list {
 		if s.Kind == handoff.Hinted {
@@ -649,29 +670,24 @@ func (n *Node) localTransfers() []handoff.Status {
 		}
 	}
 	now := n.cfg.Clock.Now()
-	var more []handoff.Status
-	for p := range rt.ring.Size() {
-		if listed[p] || rt.ownsOrReceives(p, n.cfg.NodeID) || !n.holdsAny(p) {
+	unlisted := false
+	for _, f := range h.foreignPartitions(now) {
+		if listed[f.id.Partition] {
 			continue
 		}
-		owner := rt.ring.Owner(p)
-		s := handoff.Status{
-			ID:    handoff.ID{Kind: handoff.Hinted, Partition: p, From: n.cfg.NodeID, To: owner},
-			State: handoff.Waiting,
-			Since: now,
-		}
-		if at, ok := lost[p]; ok && now.Sub(at) < h.cfg.DropGrace {
-			s.State, s.Since, s.RetryAt = handoff.Grace, at, at.Add(h.cfg.DropGrace)
-		} else if !n.live.Up(owner) {
+		s := handoff.Status{ID: f.id, State: handoff.Waiting, Since: now}
+		switch {
+		case !f.graceFrom.IsZero():
+			s.State, s.Since, s.RetryAt = handoff.Grace, f.graceFrom, f.graceFrom.Add(h.cfg.DropGrace)
+		case !f.ownerUp:
 			s.State = handoff.Held
 		}
-		more = append(more, s)
+		list = append(list, s)
+		unlisted = true
 	}
-	if len(more) == 0 {
-		return list
+	if unlisted {
+		slices.SortFunc(list, func(a, b handoff.Status) int { return handoff.CompareID(a.ID, b.ID) })
 	}
-	list = append(list, more...)
-	slices.SortFunc(list, func(a, b handoff.Status) int { return handoff.CompareID(a.ID, b.ID) })
 	return list
 }
 

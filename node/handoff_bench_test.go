@@ -243,7 +243,7 @@ func (bp *benchPair) finish(b *testing.B, m benchMove) time.Duration {
 	select {
 	case <-bp.done:
 	case <-time.After(benchMoveLimit):
-		b.Fatalf("the move %s took over %v: %+v", m.id, benchMoveLimit, bp.nodes[m.id.From].localTransfers())
+		b.Fatalf("the move %s took over %v: %+v", m.id, benchMoveLimit, bp.nodes[m.id.From].LocalTransfers())
 	}
 	return time.Since(m.start)
 }

@@ -107,7 +107,7 @@ func (c *testCluster) wakeAll() {
 func (c *testCluster) nudgeHandoff() {
 	for _, id := range c.ids {
 		n := c.node(id)
-		if slices.ContainsFunc(n.localTransfers(), func(st handoff.Status) bool { return st.State == handoff.Retrying }) {
+		if slices.ContainsFunc(n.LocalTransfers(), func(st handoff.Status) bool { return st.State == handoff.Retrying }) {
 			c.clock.Advance(n.cfg.Handoff.MaxBackoff)
 			break
 		}
@@ -141,7 +141,7 @@ func (c *testCluster) waitNoForeign() {
 		if time.Now().After(deadline) {
 			var transfers []string
 			for _, id := range c.ids {
-				for _, st := range c.node(id).localTransfers() {
+				for _, st := range c.node(id).LocalTransfers() {
 					transfers = append(transfers, fmt.Sprintf("%s %s keys=%d attempts=%d err=%q", st.ID, st.State, st.Keys, st.Attempts, st.LastError))
 				}
 			}
@@ -218,7 +218,7 @@ func statusString(st handoff.Status) string {
 
 // localStatus is n's own view of transfer id (ok false: none).
 func localStatus(n *Node, id handoff.ID) (handoff.Status, bool) {
-	for _, st := range n.localTransfers() {
+	for _, st := range n.LocalTransfers() {
 		if st.ID == id {
 			return st, true
 		}
@@ -1187,14 +1187,14 @@ func TestHandoffOldOwnerKeepsCopyForDropGrace(t *testing.T) {
 	}
 	grace := old.cfg.Handoff.DropGrace
 	id := handoff.ID{Kind: handoff.Hinted, Partition: p, From: old.ID(), To: to}
-	list := old.localTransfers()
+	list := old.LocalTransfers()
 	if len(list) != 1 || list[0].ID != id || list[0].State != handoff.Grace ||
 		list[0].RetryAt != list[0].Since.Add(grace) || list[0].Since.After(c.clock.Now()) {
 		t.Fatalf("old owner holding partition %d in its drop grace lists %v, want only %v in grace until the grace ends", p, list, id)
 	}
 	c.clock.Advance(grace)
 	c.waitNoForeign()
-	waitFor(t, "the delivered copy to leave the list", func() bool { return len(old.localTransfers()) == 0 }, old.WakeHandoff)
+	waitFor(t, "the delivered copy to leave the list", func() bool { return len(old.LocalTransfers()) == 0 }, old.WakeHandoff)
 }
 
 // Data a node holds for a partition it does not own is listed as a
@@ -1207,14 +1207,14 @@ func TestHandoffUnscannedHintsListed(t *testing.T) {
 	c.preload(ring.VNode{Partition: p, Node: to}, keysOf(c.ring, "unscanned", 3, func(q int) bool { return q == p }),
 		func(i int) string { return fmt.Sprintf("v%d", i) })
 	want := handoff.ID{Kind: handoff.Hinted, Partition: p, From: to, To: from}
-	if list := c.node(to).localTransfers(); len(list) != 1 || list[0].ID != want || list[0].State != handoff.Waiting {
+	if list := c.node(to).LocalTransfers(); len(list) != 1 || list[0].ID != want || list[0].State != handoff.Waiting {
 		t.Fatalf("%s holds 3 keys of %s's partition %d and lists %v, want only %v waiting", to, from, p, list, want)
 	}
-	if list := c.node(from).localTransfers(); len(list) != 0 {
+	if list := c.node(from).LocalTransfers(); len(list) != 0 {
 		t.Fatalf("%s holds only its own partitions and lists %v", from, list)
 	}
 	c.node(to).view.Set(from, false)
-	if list := c.node(to).localTransfers(); len(list) != 1 || list[0].ID != want || list[0].State != handoff.Held {
+	if list := c.node(to).LocalTransfers(); len(list) != 1 || list[0].ID != want || list[0].State != handoff.Held {
 		t.Fatalf("%s down: %s lists %v, want only %v held", from, to, list, want)
 	}
 }
@@ -1533,7 +1533,7 @@ func TestHandoffHintsRefusedByFormerOwner(t *testing.T) {
 	// Until the delivery is refused, or the fallback has let go of some
 	// of its copies (the old owner took them).
 	waitFor(t, "the old owner to refuse the hints", func() bool {
-		return slices.ContainsFunc(c.node(fallback).localTransfers(), func(st handoff.Status) bool {
+		return slices.ContainsFunc(c.node(fallback).LocalTransfers(), func(st handoff.Status) bool {
 			return st.ID == id && strings.Contains(st.LastError, "refused")
 		}) || !maps.Equal(contents(fallback), held)
 	}, nil)
@@ -1551,7 +1551,7 @@ func TestHandoffHintsRefusedByFormerOwner(t *testing.T) {
 	}
 	c.wakeAll()
 	waitFor(t, "the hinted transfer to be withdrawn", func() bool {
-		return !slices.ContainsFunc(c.node(fallback).localTransfers(), func(st handoff.Status) bool { return st.ID == id })
+		return !slices.ContainsFunc(c.node(fallback).LocalTransfers(), func(st handoff.Status) bool { return st.ID == id })
 	}, nil)
 	if got := contents(fallback); !maps.Equal(got, held) {
 		t.Fatalf("%s holds %d keys of partition %d, now its own, want the %d it held, unchanged", fallback, len(got), p, len(held))
@@ -1585,7 +1585,7 @@ func TestHandoffHintsKeptWhenThePartitionBecomesTheSenders(t *testing.T) {
 	c.runHandoff([]string{fallback}, nil) // the only sender
 	c.wakeAll()
 	waitFor(t, fmt.Sprintf("the batch of partition %d and the end of its transfer", p), func() bool {
-		return took.Load() > 0 && !slices.ContainsFunc(c.node(fallback).localTransfers(), func(st handoff.Status) bool {
+		return took.Load() > 0 && !slices.ContainsFunc(c.node(fallback).LocalTransfers(), func(st handoff.Status) bool {
 			return st.ID.Partition == p && st.ID.Kind == handoff.Hinted && st.State == handoff.Running
 		})
 	}, nil)

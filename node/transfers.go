@@ -32,7 +32,7 @@ func (n *Node) ListTransfers(ctx context.Context) (TransferReport, error) {
 		return TransferReport{}, err
 	}
 	defer n.bg.Done()
-	list := n.localTransfers()
+	list := n.LocalTransfers()
 	epochs := map[string]uint64{n.cfg.NodeID: n.ringEpoch()}
 	var unreachable []string
 	if rt := n.routing.Load(); rt != nil {
@@ -73,11 +73,6 @@ func (n *Node) ringEpoch() uint64 {
 	}
 	return 0
 }
-
-// LocalTransfers returns the transfers this node sends, as ListTransfers
-// reports them for it: a node that lists none holds no data but that of
-// the partitions its ring gives it.
-func (n *Node) LocalTransfers() []handoff.Status { return n.localTransfers() }
 
 // ControlTransfer pauses, resumes or cancels a transfer on the node that
 // sends it. Errors: handoff.ErrNoTransfer, handoff.ErrBadAction.
