@@ -691,6 +691,15 @@ func (n *Node) LocalTransfers() []handoff.Status {
 	return list
 }
 
+// unscheduledHint reports whether id names copies LocalTransfers lists
+// for a partition this node holds without its ring giving it: sent by
+// this node, to the partition's owner, with data here.
+func (n *Node) unscheduledHint(id handoff.ID) bool {
+	rt := n.routing.Load()
+	return rt != nil && id.Kind == handoff.Hinted && id.From == n.cfg.NodeID && id.Partition < rt.ring.Size() &&
+		!rt.ownsOrReceives(id.Partition, n.cfg.NodeID) && rt.ring.Owner(id.Partition) == id.To && n.holdsAny(id.Partition)
+}
+
 // controlLocal applies an operator's action to a transfer this node sends.
 // Dropping a hinted transfer deletes the partition's objects held here for
 // its owner, once its worker has stopped.
@@ -704,6 +713,16 @@ func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
 		}
 	}
 	stop, err := h.sched.Control(n.cfg.Clock.Now(), id, a)
+	if errors.Is(err, handoff.ErrNoTransfer) && n.unscheduledHint(id) {
+		// Listed (LocalTransfers) before the loop scheduled it: in its
+		// drop grace, or found since the last scan. No worker runs it and
+		// there is no progress to keep, so only a drop means anything.
+		if a != handoff.Drop {
+			return fmt.Errorf("%w: %s is not scheduled yet (in its drop grace, or found since the last scan for hints); only drop acts on it now",
+				handoff.ErrBadAction, id)
+		}
+		err = nil
+	}
 	if err != nil {
 		return err
 	}

@@ -1217,6 +1217,18 @@ func TestHandoffUnscannedHintsListed(t *testing.T) {
 	if list := c.node(to).LocalTransfers(); len(list) != 1 || list[0].ID != want || list[0].State != handoff.Held {
 		t.Fatalf("%s down: %s lists %v, want only %v held", from, to, list, want)
 	}
+	// What is listed can be acted on, though no loop has scheduled it:
+	// dropped, not paused.
+	ctx := context.Background()
+	if err := c.node(from).ControlTransfer(ctx, want, handoff.Pause); !errors.Is(err, handoff.ErrBadAction) {
+		t.Fatalf("pause of the unscheduled %v: %v, want %v", want, err, handoff.ErrBadAction)
+	}
+	if err := c.node(from).ControlTransfer(ctx, want, handoff.Drop); err != nil {
+		t.Fatalf("drop of the listed %v through %s: %v", want, from, err)
+	}
+	if c.node(to).holdsAny(p) || len(c.node(to).LocalTransfers()) != 0 {
+		t.Fatalf("after the drop %s still holds partition %d (%v) or lists %v", to, p, c.node(to).holdsAny(p), c.node(to).LocalTransfers())
+	}
 }
 
 // A member lists what it holds against its own ring, so the list names
