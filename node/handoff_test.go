@@ -1263,6 +1263,34 @@ func TestListTransfersNamesMembersBehind(t *testing.T) {
 	}
 }
 
+// Members that all route by the same ring are still behind when the
+// cluster has committed a newer one (they are cut off from the group
+// together): the metadata plane's confirmation names them, and a plane
+// that cannot confirm says so rather than passing their lists as whole.
+func TestListTransfersBehindTheCommittedRing(t *testing.T) {
+	c := newTestCluster(t, 4)
+	ctx := context.Background()
+	all := slices.Sorted(slices.Values(c.ids))
+	c.md.SetCommittedRing(c.ring.Epoch())
+	if rep, err := c.node("n2").ListTransfers(ctx); err != nil || len(rep.Behind) != 0 || rep.RingUnconfirmed != "" {
+		t.Fatalf("every member on the committed ring: behind %v, unconfirmed %q, err %v", rep.Behind, rep.RingUnconfirmed, err)
+	}
+	c.md.SetCommittedRing(c.ring.Epoch() + 1)
+	for _, asker := range c.ids {
+		rep, err := c.node(asker).ListTransfers(ctx)
+		if err != nil || !slices.Equal(rep.Behind, all) || rep.RingUnconfirmed != "" {
+			t.Fatalf("asking %s, every member on epoch %d and epoch %d committed: behind %v, unconfirmed %q (err %v), want behind %v",
+				asker, c.ring.Epoch(), c.ring.Epoch()+1, rep.Behind, rep.RingUnconfirmed, err, all)
+		}
+	}
+	c.md.Fail(fmt.Errorf("%w: no leader", ErrUnavailable))
+	defer c.md.Fail(nil)
+	rep, err := c.node("n3").ListTransfers(ctx)
+	if err != nil || len(rep.Behind) != 0 || !strings.Contains(rep.RingUnconfirmed, "no leader") {
+		t.Fatalf("the plane without a leader: behind %v, unconfirmed %q (err %v), want no one behind and the reason", rep.Behind, rep.RingUnconfirmed, err)
+	}
+}
+
 // If the new owner goes down during the old owner's drop grace, the copy
 // kept there takes fallback writes for it: they are listed as held hints
 // at once and delivered as soon as the owner is back, not a grace later.

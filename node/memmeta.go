@@ -25,9 +25,13 @@ type MemMetadata struct {
 	buckets map[string]Props          // by string(BucketPrefix(type, bucket))
 	strong  map[string]*object.Object // by string(Location.Bytes()); tombstones kept
 	fail    error
+	epoch   uint64 // what CommittedRingEpoch confirms
 }
 
-var _ Metadata = (*MemMetadata)(nil)
+var (
+	_ Metadata      = (*MemMetadata)(nil)
+	_ RingConfirmer = (*MemMetadata)(nil)
+)
 
 // memStrongActor is the DVV actor of every strong write, as in the
 // metadata plane: one total order of writes needs one actor.
@@ -48,8 +52,28 @@ func NewMemMetadata(clk clock.Clock, defaults Props, types map[string]Props) *Me
 	return m
 }
 
+// SetCommittedRing sets the ring epoch CommittedRingEpoch confirms, as
+// the group would once it committed that ring.
+func (m *MemMetadata) SetCommittedRing(epoch uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.epoch = epoch
+}
+
+// CommittedRingEpoch implements RingConfirmer: the epoch SetCommittedRing
+// set (0 until then, which confirms nothing newer than the members'
+// rings), or Fail's error.
+func (m *MemMetadata) CommittedRingEpoch(ctx context.Context) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.admit(ctx); err != nil {
+		return 0, err
+	}
+	return m.epoch, nil
+}
+
 // Fail makes every call that needs the group (property changes and
-// strong operations, but not reads of properties or StrongList, which
+// strong operations, the ring's confirmation, but not reads of properties or StrongList, which
 // are local) return err, until Fail(nil). Use an error wrapping
 // ErrUnavailable to act out a plane without a leader.
 func (m *MemMetadata) Fail(err error) {

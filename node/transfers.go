@@ -21,9 +21,25 @@ type TransferReport struct {
 	// lacks the transfers they send.
 	Unreachable []string
 	// Behind names the members that answered from a ring older than
-	// another member's, sorted: a member lists what it holds against its
-	// own ring, so the list may lack its copies of partitions moved since.
+	// another member's or than the newest ring the cluster has committed,
+	// sorted: a member lists what it holds against its own ring, so the
+	// list may lack its copies of partitions moved since.
 	Behind []string
+	// RingUnconfirmed says why the newest committed ring could not be
+	// confirmed with the metadata plane ("" when it was, or when the
+	// Metadata cannot be asked): Behind then compares the members with
+	// each other only, and misses members that all lag alike.
+	RingUnconfirmed string
+}
+
+// RingConfirmer is a Metadata that can confirm the newest ring the cluster
+// has committed: the Raft metadata plane, with a read barrier.
+// ListTransfers uses it to tell a member whose ring lags even when every
+// member lags alike (cut off from the group together).
+type RingConfirmer interface {
+	// CommittedRingEpoch returns the epoch of the newest committed ring (0:
+	// no ring yet), or an error when the cluster cannot confirm it.
+	CommittedRingEpoch(ctx context.Context) (uint64, error)
 }
 
 // ListTransfers asks every member for the transfers it sends.
@@ -32,6 +48,7 @@ func (n *Node) ListTransfers(ctx context.Context) (TransferReport, error) {
 		return TransferReport{}, err
 	}
 	defer n.bg.Done()
+	confirmed := n.confirmRing(ctx)
 	list := n.LocalTransfers()
 	epochs := map[string]uint64{n.cfg.NodeID: n.ringEpoch()}
 	var unreachable []string
@@ -56,6 +73,12 @@ func (n *Node) ListTransfers(ctx context.Context) (TransferReport, error) {
 	}
 	slices.SortFunc(list, func(a, b handoff.Status) int { return strings.Compare(a.ID.String(), b.ID.String()) })
 	newest := slices.Max(slices.Collect(maps.Values(epochs)))
+	rep := TransferReport{List: list, Unreachable: unreachable}
+	if c := <-confirmed; c.err != nil {
+		rep.RingUnconfirmed = c.err.Error()
+	} else {
+		newest = max(newest, c.epoch)
+	}
 	var behind []string
 	for m, e := range epochs {
 		if e > 0 && e < newest {
@@ -63,7 +86,38 @@ func (n *Node) ListTransfers(ctx context.Context) (TransferReport, error) {
 		}
 	}
 	slices.Sort(behind)
-	return TransferReport{List: list, Unreachable: unreachable, Behind: behind}, nil
+	rep.Behind = behind
+	return rep, nil
+}
+
+// confirmedRing is what confirmRing learnt.
+type confirmedRing struct {
+	epoch uint64
+	err   error
+}
+
+// confirmRing asks the metadata plane, while the members are asked, for
+// the newest committed ring, bounded by the request timeout so that a
+// node cut off from the group still lists what the members answer. A
+// Metadata that cannot be asked (a node alone) confirms nothing and
+// reports no error.
+func (n *Node) confirmRing(ctx context.Context) <-chan confirmedRing {
+	out := make(chan confirmedRing, 1)
+	rc, ok := n.md.(RingConfirmer)
+	if !ok {
+		out <- confirmedRing{}
+		return out
+	}
+	go func() {
+		ctx, cancel := n.requestContext(ctx)
+		defer cancel()
+		e, err := rc.CommittedRingEpoch(ctx)
+		if err != nil {
+			err = fmt.Errorf("the metadata plane did not confirm the newest ring: %w", err)
+		}
+		out <- confirmedRing{epoch: e, err: err}
+	}()
+	return out
 }
 
 // ringEpoch is the epoch of the ring this node routes by (0: none yet).

@@ -139,15 +139,20 @@ func printTransfers(a *app, tl adminapi.TransferList) error {
 	if err := warnBehind(w, tl.Behind); err != nil {
 		return err
 	}
+	if tl.RingUnconfirmed != "" {
+		if _, err := fmt.Fprintf(w, "WARNING: the asked node could not confirm the cluster's newest ring (%s): members that all lag alike are not named behind; ask a node that reaches the Raft leader before stopping one\n", tl.RingUnconfirmed); err != nil {
+			return err
+		}
+	}
 	return warnUnreachable(w, tl.Unreachable)
 }
 
 // warnBehind names the members that listed their transfers against an
-// older ring than another member's.
+// older ring than another member's or the cluster's newest.
 func warnBehind(w io.Writer, nodes []string) error {
 	return warnMembers(w, nodes,
-		"WARNING: %s answered from an older ring than other members: copies it holds of partitions moved since may be missing; do not stop it until it has caught up\n",
-		"WARNING: %s answered from an older ring than other members: copies they hold of partitions moved since may be missing; do not stop them until they have caught up\n")
+		"WARNING: %s answered from an older ring than the cluster's newest: copies it holds of partitions moved since may be missing; do not stop it until it has caught up\n",
+		"WARNING: %s answered from an older ring than the cluster's newest: copies they hold of partitions moved since may be missing; do not stop them until they have caught up\n")
 }
 
 // warnUnreachable names the members that did not report their transfers.

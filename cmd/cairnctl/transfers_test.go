@@ -48,6 +48,7 @@ func transferFixture() *adminapi.Fake {
 	}
 	f.Unreachable = []string{"n3"}
 	f.Behind = []string{"n4"}
+	f.RingUnconfirmed = "group: no quorum"
 	return f
 }
 
@@ -73,7 +74,8 @@ func TestTransfers(t *testing.T) {
 		ownership/7/n2/n3  cancelled  0         0 B      -          -      1         -
 
 		2 active, 2 waiting, 1 paused, 1 cancelled, 1 in grace
-		WARNING: n4 answered from an older ring than other members: copies it holds of partitions moved since may be missing; do not stop it until it has caught up
+		WARNING: n4 answered from an older ring than the cluster's newest: copies it holds of partitions moved since may be missing; do not stop it until it has caught up
+		WARNING: the asked node could not confirm the cluster's newest ring (group: no quorum): members that all lag alike are not named behind; ask a node that reaches the Raft leader before stopping one
 		WARNING: no answer from n3: the transfers it sends are not shown
 		`)
 	if out != want {
@@ -94,7 +96,7 @@ func TestTransfersNone(t *testing.T) {
 	}
 	f.Unreachable, f.Behind = nil, []string{"n4", "n1"}
 	out = ok(t, cairnctl(t, serveTransfers(t, f), "transfers"))
-	if want := "no transfers\n\n0 active, 0 waiting\nWARNING: n1, n4 answered from an older ring than other members: " +
+	if want := "no transfers\n\n0 active, 0 waiting\nWARNING: n1, n4 answered from an older ring than the cluster's newest: " +
 		"copies they hold of partitions moved since may be missing; do not stop them until they have caught up\n"; out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
@@ -105,8 +107,11 @@ func TestTransfersJSON(t *testing.T) {
 	out := ok(t, cairnctl(t, serveTransfers(t, f), "-o", "json", "transfers"))
 	got := decodeJSON[adminapi.TransferList](t, out)
 	if len(got.Transfers) != 7 || got.Active != 2 || got.Waiting != 2 || !reflect.DeepEqual(got.Unreachable, []string{"n3"}) ||
-		!reflect.DeepEqual(got.Behind, []string{"n4"}) {
+		!reflect.DeepEqual(got.Behind, []string{"n4"}) || got.RingUnconfirmed != "group: no quorum" {
 		t.Fatalf("%+v", got)
+	}
+	if !strings.Contains(out, `"ring_unconfirmed": "group: no quorum"`) {
+		t.Errorf("no ring_unconfirmed field in\n%s", out)
 	}
 	if s := got.Transfers[2]; s.ID != "ownership/0/n1/n4" || !reflect.DeepEqual(s.Status, f.TransferStatuses[0]) {
 		t.Errorf("transfer 2: %+v, want %+v", s, f.TransferStatuses[0])

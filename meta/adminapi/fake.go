@@ -43,10 +43,12 @@ type Fake struct {
 	BucketTypes map[string]meta.BucketType
 	// TransferStatuses are what ListTransfers reports (in any order; it
 	// sorts) and ControlTransfer acts on; Unreachable, the members it says
-	// did not answer; Behind, those it says answered from an older ring.
+	// did not answer; Behind, those it says answered from an older ring;
+	// RingUnconfirmed, why it says the newest ring was not confirmed.
 	TransferStatuses []handoff.Status
 	Unreachable      []string
 	Behind           []string
+	RingUnconfirmed  string
 	// AntiEntropy is what AAEStatus returns (as the API answers it once
 	// sorted) and ControlAAE changes.
 	AntiEntropy antientropy.Status
@@ -408,7 +410,8 @@ func (f *Fake) ListTransfers(ctx context.Context) (node.TransferReport, error) {
 	}
 	list := slices.Clone(f.TransferStatuses)
 	slices.SortStableFunc(list, func(x, y handoff.Status) int { return strings.Compare(x.ID.String(), y.ID.String()) })
-	return node.TransferReport{List: list, Unreachable: sortedCopy(f.Unreachable), Behind: sortedCopy(f.Behind)}, nil
+	return node.TransferReport{List: list, Unreachable: sortedCopy(f.Unreachable), Behind: sortedCopy(f.Behind),
+		RingUnconfirmed: f.RingUnconfirmed}, nil
 }
 
 // ControlTransfer pauses, resumes or cancels a transfer of

@@ -28,10 +28,16 @@ type TransferList struct {
 	// lacks the transfers they send.
 	Unreachable []string `json:"unreachable"`
 	// Behind names the members that answered from a ring older than
-	// another member's, sorted: the list may lack their copies of
-	// partitions moved since (a member lists what it holds against its
-	// own ring). Absent when every member routes by the same ring.
+	// another member's or than the newest ring the cluster has committed,
+	// sorted: the list may lack their copies of partitions moved since (a
+	// member lists what it holds against its own ring). Absent when every
+	// member routes by the newest ring.
 	Behind []string `json:"behind,omitempty"`
+	// RingUnconfirmed says why the asked node could not confirm the newest
+	// committed ring with the metadata plane (it is cut off from the Raft
+	// leader, for one): behind then names only the members older than
+	// another member, not those that all lag alike. Absent when confirmed.
+	RingUnconfirmed string `json:"ring_unconfirmed,omitempty"`
 	// Active counts the running transfers; Waiting those that will start
 	// without an operator (waiting or retrying). Paused and cancelled
 	// transfers wait on an operator and count in neither.
@@ -137,7 +143,8 @@ func (a *api) ringStatus(w http.ResponseWriter, r *http.Request) (int, any, erro
 // although the contract says the list comes sorted, so that the answer is
 // stable whatever the implementation does.
 func transferList(rep node.TransferReport) TransferList {
-	tl := TransferList{Transfers: make([]TransferStatus, len(rep.List)), Unreachable: sortedCopy(rep.Unreachable), Behind: sortedCopy(rep.Behind)}
+	tl := TransferList{Transfers: make([]TransferStatus, len(rep.List)), Unreachable: sortedCopy(rep.Unreachable), Behind: sortedCopy(rep.Behind),
+		RingUnconfirmed: rep.RingUnconfirmed}
 	for i, s := range rep.List {
 		tl.Transfers[i] = TransferStatus{ID: s.ID.String(), Status: s}
 		switch s.State {

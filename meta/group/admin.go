@@ -7,10 +7,14 @@ import (
 
 	"github.com/cairnkv/cairn/meta"
 	"github.com/cairnkv/cairn/meta/adminapi"
+	"github.com/cairnkv/cairn/node"
 	"github.com/hashicorp/raft"
 )
 
-var _ adminapi.Cluster = (*Group)(nil)
+var (
+	_ adminapi.Cluster   = (*Group)(nil)
+	_ node.RingConfirmer = (*Group)(nil)
+)
 
 // RaftStatus implements adminapi.Cluster.
 func (g *Group) RaftStatus(_ context.Context) (meta.RaftStatus, error) {
@@ -52,6 +56,20 @@ func (g *Group) Ring(context.Context) (*meta.RingState, error) {
 		return nil, meta.ErrNoRing
 	}
 	return r, nil
+}
+
+// CommittedRingEpoch implements node.RingConfirmer: a read barrier (this
+// node's state reaches the leader's commit index), then the epoch of the
+// ring it holds (0: no ring yet). A node cut off from the leader gets
+// meta.ErrNoQuorum once ctx ends.
+func (g *Group) CommittedRingEpoch(ctx context.Context) (uint64, error) {
+	if err := g.Barrier(ctx); err != nil {
+		return 0, err
+	}
+	if r := g.fsm.Ring(); r != nil {
+		return r.Epoch, nil
+	}
+	return 0, nil
 }
 
 // Staged implements adminapi.Cluster.

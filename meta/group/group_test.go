@@ -183,6 +183,19 @@ func TestLeaderPartitioned(t *testing.T) {
 			if err != nil {
 				t.Fatalf("commit during the partition: %v", err)
 			}
+			// The majority's members confirm the new ring, even one that
+			// has not applied it yet; the old leader cannot confirm any.
+			for _, id := range rest {
+				if e, err := c.node(id).g.CommittedRingEpoch(ctx); err != nil || e != p.Epoch+1 {
+					t.Fatalf("%s confirms ring epoch %d (err %v), want %d", id, e, err, p.Epoch+1)
+				}
+			}
+			short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			e, err := old.g.CommittedRingEpoch(short)
+			cancel()
+			if !errors.Is(err, node.ErrUnavailable) {
+				t.Fatalf("the isolated old leader confirms ring epoch %d (err %v), want ErrUnavailable", e, err)
+			}
 
 			c.net.Heal()
 			c.waitFor("the old leader to catch up", 10*time.Second, func() bool {
