@@ -63,9 +63,13 @@ type handoffRunner struct {
 	// must not run again.
 	moved map[handoff.ID]bool
 	// saved are the transfers with a cursor on disk.
-	saved  map[handoff.ID]bool
-	wake   chan struct{}
-	events chan workerEvent
+	saved map[handoff.ID]bool
+	// droppedSinceScan are the partitions whose hints an operator dropped
+	// since the loop's last scan for hints began: that scan may have seen
+	// them before the drop, and must not offer them again.
+	droppedSinceScan map[int]bool
+	wake             chan struct{}
+	events           chan workerEvent
 }
 
 // worker is one attempt at a transfer. Events from an attempt that is no
@@ -96,7 +100,7 @@ func newHandoffRunner(n *Node) *handoffRunner {
 	h := &handoffRunner{
 		n: n, cfg: n.cfg.Handoff, sched: handoff.NewScheduler(n.cfg.Handoff),
 		workers: map[handoff.ID]*worker{}, lostAt: map[int]time.Time{}, downSinceLoss: map[int]bool{}, owned: map[int]bool{},
-		moved: map[handoff.ID]bool{}, saved: map[handoff.ID]bool{},
+		moved: map[handoff.ID]bool{}, saved: map[handoff.ID]bool{}, droppedSinceScan: map[int]bool{},
 		wake: make(chan struct{}, 1), events: make(chan workerEvent, 64),
 	}
 	if h.cfg.BytesPerSecond > 0 {
@@ -153,10 +157,14 @@ func (n *Node) RunHandoff(ctx context.Context, interval time.Duration, complete 
 			scan = true
 		}
 		if scan {
+			h.mu.Lock()
+			clear(h.droppedSinceScan)
+			h.mu.Unlock()
 			hints, held = h.hintCandidates(now)
 			scan = false
 		}
 		h.mu.Lock()
+		hints, held = h.withoutDropped(hints), h.withoutDropped(held)
 		h.sched.Offer(now, slices.Concat(h.ownershipCandidates(), hints, held))
 		h.sched.Hold(now, held)
 		for id := range h.saved {
@@ -339,6 +347,15 @@ func (h *handoffRunner) foreignPartitions(now time.Time) []foreignPartition {
 		})
 	}
 	return out
+}
+
+// withoutDropped removes from ids the partitions dropped since the last
+// scan began. h.mu is held.
+func (h *handoffRunner) withoutDropped(ids []handoff.ID) []handoff.ID {
+	if len(h.droppedSinceScan) == 0 {
+		return ids
+	}
+	return slices.DeleteFunc(ids, func(id handoff.ID) bool { return h.droppedSinceScan[id.Partition] })
 }
 
 // hintCandidates are the foreign partitions whose drop grace (if this
@@ -741,6 +758,7 @@ func (n *Node) controlLocal(id handoff.ID, a handoff.Action) error {
 		if err := n.local.dropPartition(id.Partition); err != nil {
 			return fmt.Errorf("node: drop hints of partition %d: %w", id.Partition, err)
 		}
+		h.droppedSinceScan[id.Partition] = true
 		n.log.Warn("hints dropped by an operator", "transfer", id.String())
 	}
 	select {
