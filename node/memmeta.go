@@ -74,8 +74,8 @@ func (m *MemMetadata) CommittedRingEpoch(ctx context.Context) (uint64, error) {
 
 // Fail makes every call that needs the group (property changes, strong
 // operations and the ring's confirmation, but not reads of properties or
-// StrongList, which are local) return err, until Fail(nil). Use an error wrapping
-// ErrUnavailable to act out a plane without a leader.
+// StrongList, which are local) return err, until Fail(nil). Use an error
+// wrapping ErrUnavailable to act out a plane without a leader.
 func (m *MemMetadata) Fail(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
