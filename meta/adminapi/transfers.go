@@ -18,8 +18,10 @@ import (
 type Transfers interface {
 	// ListTransfers returns every transfer the members report, sorted by
 	// ID string (handoff.ID.String), the members that did not answer
-	// (sorted: the list then lacks the transfers they send) and those that
-	// answered from an older ring than another's (sorted). A member that
+	// (sorted: the list then lacks the transfers they send), those that
+	// answered from an older ring than another's or the newest committed
+	// one (sorted), and why that newest ring could not be confirmed, if it
+	// could not (node.TransferReport.RingUnconfirmed). A member that
 	// does not answer is not an error; err is for when no list can be made
 	// at all (node.ErrUnavailable, ctx's error).
 	ListTransfers(ctx context.Context) (node.TransferReport, error)
