@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -173,6 +174,97 @@ func TestAAEReplacesACorruptValue(t *testing.T) {
 	}, func() { c.clock.Advance(cfg.RebuildInterval/4 + cfg.ExchangeInterval) })
 	if got := c.node(vn.Node).metrics.corruptReads.Load(); got == 0 {
 		t.Fatal("the corruption was never reported")
+	}
+}
+
+// A corrupt copy that no other replica can replace (they hold nothing of
+// the key) is deleted: it holds nothing to keep, and while it stays the
+// trees differ at every exchange and reads asking every replica fail.
+func TestAAEDropsACorruptCopyNoReplicaCanReplace(t *testing.T) {
+	c := newTestCluster(t, 3)
+	loc := keysOf(c.ring, "orphan", 1, nil)[0]
+	writeKeys(t, c, "n1", []Location{loc})
+	prims := c.primaries(loc)
+	vn := prims[1]
+	for _, e := range prims {
+		if e != vn {
+			if err := c.node(e.Node).local.write(e.Partition, loc.Bytes(), nil, oldHash{}, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	raw, err := c.node(vn.Node).eng.Get(store.Partition(vn.Partition), loc.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0xff
+	if err := c.node(vn.Node).eng.Put(store.Partition(vn.Partition), loc.Bytes(), raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cget(t, c.node("n1"), loc, getOpts(3, 0)); !errors.Is(err, ErrQuorumNotMet) {
+		t.Fatalf("r=all read with a corrupt copy and two absent: %v, want a quorum error", err)
+	}
+	c.runAAE()
+	cfg := c.node(vn.Node).cfg.AAE
+	waitFor(t, "the corrupt copy to be deleted", func() bool {
+		_, err := c.node(vn.Node).eng.Get(store.Partition(vn.Partition), loc.Bytes())
+		return errors.Is(err, store.ErrNotFound)
+	}, func() { c.clock.Advance(cfg.RebuildInterval/4 + cfg.ExchangeInterval) })
+	if _, err := cget(t, c.node("n1"), loc, getOpts(3, 0)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("r=all read once the corrupt copy is gone: %v, want not found", err)
+	}
+	v := c.node(vn.Node).local
+	id, _ := v.treeOf(loc.Bytes())
+	if h, err := v.indexEntry(vn.Partition, id, antientropy.SegmentOf(loc.Bytes(), v.trees.segments), loc.Bytes()); err != nil || h != 0 {
+		t.Fatalf("index entry of the deleted copy: %x, %v; want none", h, err)
+	}
+}
+
+// An exchange that finds a corrupt copy here and nothing on the peer
+// deletes the copy; one of a newer version, which a newer cairn can read,
+// is kept, and so is it by the verify pass.
+func TestAAEExchangeDropsOnlyACorruptCopy(t *testing.T) {
+	c := newTestCluster(t, 3)
+	locs := keysOf(c.ring, "lone", 2, nil)
+	writeKeys(t, c, "n1", locs)
+	ctx := context.Background()
+	for i, loc := range locs {
+		prims := c.primaries(loc)
+		vn, peer := prims[1], prims[2]
+		for _, e := range prims {
+			if e != vn {
+				if err := c.node(e.Node).local.write(e.Partition, loc.Bytes(), nil, oldHash{}, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		n := c.node(vn.Node)
+		raw, err := n.eng.Get(store.Partition(vn.Partition), loc.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		corrupt := i == 0
+		if corrupt {
+			raw[len(raw)/2] ^= 0xff
+		} else {
+			raw[0] = 0xfe // a version this build does not know
+		}
+		if err := n.eng.Put(store.Partition(vn.Partition), loc.Bytes(), raw); err != nil {
+			t.Fatal(err)
+		}
+		fixed, err := n.aae.repairKey(ctx, vn, peer, loc.Bytes(), &exchangeCost{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !corrupt {
+			if _, err := n.local.verifyKey(vn.Partition, loc.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = n.eng.Get(store.Partition(vn.Partition), loc.Bytes())
+		if gone := errors.Is(err, store.ErrNotFound); fixed != corrupt || gone != corrupt {
+			t.Fatalf("corrupt %v: the exchange reported a fix %v and the copy is gone %v (%v); want both %v", corrupt, fixed, gone, err, corrupt)
+		}
 	}
 }
 

@@ -65,8 +65,12 @@ func (a *aae) verify(ctx context.Context, p int) (int64, error) {
 	return v.trees.keys(p), nil
 }
 
-// verifyKey makes key's entry match its stored object (none for a corrupt
-// one). It reports whether it changed anything.
+// verifyKey makes key's entry match its stored object (none for one of a
+// newer version). A corrupt object is deleted with its entry: no version
+// of cairn can read it, a good replica's copy comes back with the next
+// exchange (the trees then differ), and while it stayed, reads that ask
+// every replica failed on it even where no replica held anything else.
+// It reports whether it changed anything.
 func (v *vnodes) verifyKey(p int, key []byte) (bool, error) {
 	id, indexed := v.treeOf(key)
 	if !indexed {
@@ -75,7 +79,14 @@ func (v *vnodes) verifyKey(p int, key []byte) (bool, error) {
 	m := v.lock(p, key)
 	defer m.Unlock()
 	obj, err := v.load(p, key)
-	if err != nil && !errors.Is(err, object.ErrCorrupt) && !errors.Is(err, object.ErrVersion) {
+	if errors.Is(err, object.ErrCorrupt) {
+		if err := v.write(p, key, nil, oldHash{}, 0); err != nil {
+			return false, err
+		}
+		v.log.Warn("anti-entropy verify deleted a corrupt object; a good replica's copy replaces it", "partition", p, "key", string(key))
+		return true, nil
+	}
+	if err != nil && !errors.Is(err, object.ErrVersion) {
 		return false, err
 	}
 	return v.setEntry(p, id, key, versionHash(key, obj))

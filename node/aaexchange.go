@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairnkv/cairn/antientropy"
 	"github.com/cairnkv/cairn/node/object"
+	"github.com/cairnkv/cairn/node/store"
 	"github.com/cairnkv/cairn/ring"
 )
 
@@ -105,13 +106,14 @@ func (a *aae) repair(ctx context.Context, p int, peer ring.VNode, diffs []antien
 }
 
 // repairKey merges the two copies of key and writes the merge where it is
-// missing. A corrupt copy counts as absent, so the good one replaces it.
+// missing. A corrupt copy counts as absent, so the good one replaces it;
+// a corrupt copy here with nothing readable on either side is deleted.
 func (a *aae) repairKey(ctx context.Context, self, peer ring.VNode, key []byte, cost *exchangeCost) (bool, error) {
 	rep := a.n.replicas
-	mine, err := rep.GetReplica(ctx, self, key)
-	mineCorrupt := errors.Is(err, object.ErrCorrupt) || errors.Is(err, object.ErrVersion)
-	if err != nil && !mineCorrupt {
-		return false, err
+	mine, mineErr := rep.GetReplica(ctx, self, key)
+	mineCorrupt := errors.Is(mineErr, object.ErrCorrupt) || errors.Is(mineErr, object.ErrVersion)
+	if mineErr != nil && !mineCorrupt {
+		return false, mineErr
 	}
 	theirs, err := rep.GetReplica(ctx, peer, key)
 	theirsCorrupt := errors.Is(err, object.ErrCorrupt) || errors.Is(err, object.ErrVersion)
@@ -121,7 +123,20 @@ func (a *aae) repairKey(ctx context.Context, self, peer ring.VNode, key []byte, 
 	cost.objects.Add(2)
 	merged := object.Sync(mine, theirs)
 	if merged.IsEmpty() {
-		return false, nil
+		if !errors.Is(mineErr, object.ErrCorrupt) {
+			return false, nil
+		}
+		// Neither side holds anything readable, and the copy here is
+		// garbage: no version of cairn can read it, unlike one of a newer
+		// version (ErrVersion), which is kept. While it stays, the trees
+		// differ at every exchange and reads that ask every replica fail.
+		// A good copy elsewhere comes back with the exchange that finds it.
+		dropped, err := a.dropCorrupt(self.Partition, key)
+		if dropped {
+			a.n.log.Warn("anti-entropy deleted a corrupt copy that no replica it compared could replace",
+				"vnode", vnodeName(self), "peer", vnodeName(peer), "key", string(key))
+		}
+		return dropped, err
 	}
 	size := int64(merged.Size())
 	fixed := false
@@ -140,6 +155,22 @@ func (a *aae) repairKey(ctx context.Context, self, peer ring.VNode, key []byte, 
 		fixed = true
 	}
 	return fixed, nil
+}
+
+// dropCorrupt deletes key from local vnode p if its stored copy fails
+// its checksum (object.ErrCorrupt; not an object of a newer version).
+func (a *aae) dropCorrupt(p int, key []byte) (bool, error) {
+	raw, err := a.n.eng.Get(store.Partition(p), key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("node: vnode %d: read: %w", p, err)
+	}
+	if _, err := object.Decode(raw); !errors.Is(err, object.ErrCorrupt) {
+		return false, nil
+	}
+	return a.n.local.dropCorrupt(p, key, raw)
 }
 
 // side is a local vnode's end of an exchange.
