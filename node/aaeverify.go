@@ -83,7 +83,8 @@ func (v *vnodes) verifyKey(p int, key []byte) (bool, error) {
 		if err := v.write(p, key, nil, oldHash{}, 0); err != nil {
 			return false, err
 		}
-		v.log.Warn("anti-entropy verify deleted a corrupt object; a good replica's copy replaces it", "partition", p, "key", string(key))
+		loc, _ := ParseLocation(key)
+		v.log.Warn("anti-entropy verify deleted a corrupt object; a good replica's copy replaces it", "partition", p, "key", loc.String())
 		return true, nil
 	}
 	if err != nil && !errors.Is(err, object.ErrVersion) {

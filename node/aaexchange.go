@@ -133,8 +133,9 @@ func (a *aae) repairKey(ctx context.Context, self, peer ring.VNode, key []byte, 
 		// A good copy elsewhere comes back with the exchange that finds it.
 		dropped, err := a.dropCorrupt(self.Partition, key)
 		if dropped {
+			loc, _ := ParseLocation(key)
 			a.n.log.Warn("anti-entropy deleted a corrupt copy that no replica it compared could replace",
-				"vnode", vnodeName(self), "peer", vnodeName(peer), "key", string(key))
+				"vnode", vnodeName(self), "peer", vnodeName(peer), "key", loc.String())
 		}
 		return dropped, err
 	}
