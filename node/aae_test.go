@@ -150,6 +150,37 @@ func (c *testCluster) allBuilt() bool {
 	return true
 }
 
+// damage rewrites loc's stored bytes on vnode vn through edit, behind the
+// node's back (its index entry stays).
+func (c *testCluster) damage(t *testing.T, vn ring.VNode, loc Location, edit func(raw []byte)) {
+	t.Helper()
+	eng := c.node(vn.Node).eng
+	raw, err := eng.Get(store.Partition(vn.Partition), loc.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(raw)
+	if err := eng.Put(store.Partition(vn.Partition), loc.Bytes(), raw); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// flipMiddle flips the bits of an encoded object's middle byte, which its
+// checksum then fails.
+func flipMiddle(raw []byte) { raw[len(raw)/2] ^= 0xff }
+
+// leaveAlone deletes loc, and its index entry, from every primary but vn.
+func (c *testCluster) leaveAlone(t *testing.T, loc Location, vn ring.VNode) {
+	t.Helper()
+	for _, e := range c.primaries(loc) {
+		if e != vn {
+			if err := c.node(e.Node).local.write(e.Partition, loc.Bytes(), nil, oldHash{}, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // A value damaged on disk, with its index entry intact, is found by the
 // verify pass and replaced from a good replica without any read.
 func TestAAEReplacesACorruptValue(t *testing.T) {
@@ -158,14 +189,7 @@ func TestAAEReplacesACorruptValue(t *testing.T) {
 	writeKeys(t, c, "n1", []Location{loc})
 	vn := c.primaries(loc)[1]
 	good := c.stored(vn, loc)
-	raw, err := c.node(vn.Node).eng.Get(store.Partition(vn.Partition), loc.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw[len(raw)/2] ^= 0xff
-	if err := c.node(vn.Node).eng.Put(store.Partition(vn.Partition), loc.Bytes(), raw); err != nil {
-		t.Fatal(err)
-	}
+	c.damage(t, vn, loc, flipMiddle)
 	c.runAAE()
 	cfg := c.node(vn.Node).cfg.AAE
 	waitFor(t, "the corrupt copy to be replaced", func() bool {
@@ -184,23 +208,9 @@ func TestAAEDropsACorruptCopyNoReplicaCanReplace(t *testing.T) {
 	c := newTestCluster(t, 3)
 	loc := keysOf(c.ring, "orphan", 1, nil)[0]
 	writeKeys(t, c, "n1", []Location{loc})
-	prims := c.primaries(loc)
-	vn := prims[1]
-	for _, e := range prims {
-		if e != vn {
-			if err := c.node(e.Node).local.write(e.Partition, loc.Bytes(), nil, oldHash{}, 0); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	raw, err := c.node(vn.Node).eng.Get(store.Partition(vn.Partition), loc.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw[len(raw)/2] ^= 0xff
-	if err := c.node(vn.Node).eng.Put(store.Partition(vn.Partition), loc.Bytes(), raw); err != nil {
-		t.Fatal(err)
-	}
+	vn := c.primaries(loc)[1]
+	c.leaveAlone(t, loc, vn)
+	c.damage(t, vn, loc, flipMiddle)
 	if _, err := cget(t, c.node("n1"), loc, getOpts(3, 0)); !errors.Is(err, ErrQuorumNotMet) {
 		t.Fatalf("r=all read with a corrupt copy and two absent: %v, want a quorum error", err)
 	}
@@ -231,26 +241,13 @@ func TestAAEExchangeDropsOnlyACorruptCopy(t *testing.T) {
 	for i, loc := range locs {
 		prims := c.primaries(loc)
 		vn, peer := prims[1], prims[2]
-		for _, e := range prims {
-			if e != vn {
-				if err := c.node(e.Node).local.write(e.Partition, loc.Bytes(), nil, oldHash{}, 0); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		c.leaveAlone(t, loc, vn)
 		n := c.node(vn.Node)
-		raw, err := n.eng.Get(store.Partition(vn.Partition), loc.Bytes())
-		if err != nil {
-			t.Fatal(err)
-		}
 		corrupt := i == 0
 		if corrupt {
-			raw[len(raw)/2] ^= 0xff
+			c.damage(t, vn, loc, flipMiddle)
 		} else {
-			raw[0] = 0xfe // a version this build does not know
-		}
-		if err := n.eng.Put(store.Partition(vn.Partition), loc.Bytes(), raw); err != nil {
-			t.Fatal(err)
+			c.damage(t, vn, loc, func(raw []byte) { raw[0] = 0xfe }) // a version this build does not know
 		}
 		fixed, err := n.aae.repairKey(ctx, vn, peer, loc.Bytes(), &exchangeCost{})
 		if err != nil {
